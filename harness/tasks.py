@@ -1,0 +1,74 @@
+"""Task lists: names or an mteb benchmark, resolved to mteb task objects with offline data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mteb
+from mteb.abstasks import AbsTask
+from omegaconf import DictConfig
+
+from harness.errors import HarnessError, unknown_choice
+
+
+def _benchmark(name: str) -> mteb.Benchmark:
+    try:
+        return mteb.get_benchmark(name)
+    except (KeyError, ValueError):
+        names = [b.name for b in mteb.get_benchmarks()]
+        raise unknown_choice("benchmark", name, names) from None
+
+
+def _mteb_task(name: str) -> AbsTask:
+    try:
+        return mteb.get_task(name)
+    except (KeyError, ValueError):
+        from mteb.get_tasks import _TASKS_REGISTRY  # the registry mteb itself looks names up in
+
+        raise unknown_choice("task", name, list(_TASKS_REGISTRY)) from None
+
+
+def task_objects(tasks: DictConfig, data_root: str | None = None) -> list[AbsTask]:
+    """The mteb tasks of a task-list config (benchmark tasks keep the benchmark's subsets)."""
+    from harness.longtext.tasks import is_longtext_task, longtext_task
+
+    names = list(tasks.names)
+    if tasks.benchmark:
+        bench_tasks = list(_benchmark(tasks.benchmark).tasks)
+        if not names:
+            return bench_tasks
+        by_name = {t.metadata.name: t for t in bench_tasks}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise unknown_choice(f"task of benchmark {tasks.benchmark!r}", missing[0], by_name)
+        return [by_name[n] for n in names]
+    if not names:
+        raise HarnessError(f"task list {tasks.name!r} names no tasks and no benchmark")
+    result = []
+    for name in names:
+        if is_longtext_task(name):
+            root = Path(data_root) if data_root else None
+            if root is None:
+                raise HarnessError(f"task {name!r} is built locally: pass data_root=DIR")
+            result.append(longtext_task(name, root))
+        else:
+            result.append(_mteb_task(name))
+    return result
+
+
+def load_task_data(task: AbsTask, data_root: str | None) -> str:
+    """Load a task's data from ``data_root`` when it has the task, else from the hub.
+
+    Returns where it came from (``local`` or ``hub``); raises HarnessError naming the task, the
+    folder looked for and the import command when neither works.
+    """
+    from harness.data.mirror import missing_data_error, use_local_data
+
+    source = "local" if data_root and use_local_data(task, Path(data_root)) else "hub"
+    try:
+        task.load_data()
+    except HarnessError:
+        raise
+    except Exception as exc:  # datasets/hub raise many types; all mean "could not load"
+        raise missing_data_error(task, Path(data_root) if data_root else None, exc) from None
+    return source

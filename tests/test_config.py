@@ -1,0 +1,72 @@
+"""Every shipped config composes; user mistakes give one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+from harness.config import CONFIG_DIR, compose_config
+
+MODEL_RECIPES = sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml"))
+TASK_LISTS = sorted(p.stem for p in (CONFIG_DIR / "tasks").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", MODEL_RECIPES)
+def test_every_model_recipe_composes(recipe: str) -> None:
+    cfg = compose_config([f"model={recipe}"])
+    assert cfg.model.name
+
+
+@pytest.mark.parametrize("task_list", TASK_LISTS)
+def test_every_task_list_composes(task_list: str) -> None:
+    cfg = compose_config([f"tasks={task_list}"])
+    assert cfg.tasks.names or cfg.tasks.benchmark
+
+
+def test_benchmark_lists_come_from_mteb() -> None:
+    from harness.tasks import task_objects
+
+    eng = task_objects(compose_config(["tasks=mteb_eng_v1"]).tasks)
+    cmn = task_objects(compose_config(["tasks=cmteb"]).tasks)
+    assert len(eng) == 56
+    assert len({t.metadata.type for t in eng}) == 7
+    assert all("zho" in t.metadata.languages or "cmn" in str(t.metadata.eval_langs) for t in cmn)
+
+
+@pytest.mark.parametrize(
+    ("args", "must_name"),
+    [
+        (["run", "model=nope"], ["'nope'", "minilm"]),
+        (["run", "tasks=nope"], ["'nope'", "quick"]),
+        (["run", "tasks.names=[NotATask]"], ["'NotATask'", "valid choices"]),
+        (["run", "model.pooling=max"], ["'max'", "cls", "last_token", "mean"]),
+        (["run", "model.poolng=mean"], ["'model.poolng'", "model.pooling"]),
+        (["run", "batch_size=-3"], ["batch_size", "-3"]),
+        (["run", "device=tpu"], ["'tpu'", "cpu", "cuda"]),
+        (["run", "precision=fp8"], ["'fp8'", "bf16", "fp16"]),
+        (["run", "data_root=/no/such/folder"], ["/no/such/folder"]),
+        (["table", "/no/such/results"], ["/no/such/results"]),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: list[str], must_name: list[str]) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for fragment in must_name:
+        assert fragment in lines[0]
+
+
+def test_malformed_data_file_names_file_and_line(tmp_path: Path) -> None:
+    src = tmp_path / "stsb"
+    src.mkdir()
+    good = (REPO.parent / "shared/data/stsbenchmark/sts-test.csv").read_text().splitlines()
+    (src / "sts-test.csv").write_text("\n".join(good[:5] + ["main-captions\tbroken"]) + "\n")
+    proc = run_cli("data", "import", str(src), "--out", str(tmp_path / "out"),
+                   "--task", "STSBenchmark")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "sts-test.csv" in proc.stderr and ":6" in proc.stderr
