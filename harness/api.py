@@ -70,3 +70,52 @@ def list_configs(what: str, data_root: str | None = None) -> str:
                          "type": task.metadata.type,
                          "data": data_status(task.metadata.name, data_root)})
     return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def cache_report(cache_dir: str) -> str:
+    """``harness cache info``: one row per model namespace."""
+    from harness.cache import cache_entries
+
+    entries = cache_entries(cache_dir)
+    if not entries:
+        return f"cache {cache_dir} is empty"
+    rows = [{"model": e.model, "namespace": e.namespace, "entries": e.entries,
+             "size_mb": round(e.size_bytes / 2**20, 2), "storage": e.identity.get("storage"),
+             "precision": e.identity.get("precision"), "dim": e.identity.get("dim")}
+            for e in entries]
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _parse_ratio(text: str) -> tuple[int, int]:
+    short, _, long = text.partition(":")
+    if not (short.isdigit() and long.isdigit()) or int(long) == 0:
+        raise HarnessError(f"--short-long-ratio must look like 1:2, got {text!r}")
+    return int(short), int(long)
+
+
+def build_longtext_sets(src: Path, out: Path, *, fmt: str | None = None, name: str | None = None,
+                        position_unit: str = "char", threshold: int = 512, ratio: str = "1:2",
+                        seed: int = 0) -> list:
+    """Build one long-text set from its files (``fmt`` and ``name``), or every known set whose
+    sources are in the data folder ``src`` (only ``name`` when given)."""
+    from harness.longtext import LONGTEXT_SETS, build_longtext, build_set
+
+    options = {"position_unit": position_unit, "threshold": threshold,
+               "short_long_ratio": _parse_ratio(ratio), "seed": seed}
+    if position_unit == "token":
+        from harness.longtext.positions import load_default_tokenizer
+
+        options["tokenizer"] = load_default_tokenizer()
+    if fmt is not None:
+        if not name:
+            raise HarnessError("--format needs --name (the task name of the set)")
+        files = sorted(src.glob("*.json")) if src.is_dir() else [src]
+        return [build_longtext(files, fmt, name, out, **options)]
+    if not src.is_dir():
+        raise HarnessError(f"{str(src)!r} is not a folder; give a data folder or --format")
+    names = [name] if name else [n for n, spec in LONGTEXT_SETS.items()
+                                 if all((src / s).exists() for s in spec.sources)]
+    if not names:
+        raise HarnessError(f"no known long-text source under {str(src)!r}; valid sets: "
+                           f"{', '.join(LONGTEXT_SETS)}")
+    return [build_set(n, src, out, **options) for n in names]

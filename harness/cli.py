@@ -60,6 +60,52 @@ def cmd_data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from harness.api import cache_report
+    from harness.cache import clear_cache
+
+    if args.cache_command == "info":
+        print(cache_report(args.cache_dir))
+    else:
+        removed = clear_cache(args.cache_dir, model=args.model)
+        print(f"removed {len(removed)} cache namespace(s), "
+              f"{sum(e.entries for e in removed)} entries")
+    return 0
+
+
+def cmd_longtext_build(args: argparse.Namespace) -> int:
+    from harness.api import build_longtext_sets
+    from harness.longtext import longtext_dir
+
+    for manifest in build_longtext_sets(
+        Path(args.src), Path(args.out), fmt=args.format, name=args.name,
+        position_unit=args.position_unit, threshold=args.threshold,
+        ratio=args.short_long_ratio, seed=args.seed,
+    ):
+        folder = longtext_dir(Path(args.out), manifest.name)
+        print(f"{manifest.name}: {manifest.long_kept} long + {manifest.short_kept} short queries "
+              f"(answer at {manifest.position_unit} >= {manifest.threshold}), corpus "
+              f"{manifest.corpus_size} passages -> {folder}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.report.compare import compare
+
+    report = compare(args.results_dir, args.reference, model=args.model,
+                     tolerance=args.tolerance)
+    print(report.to_markdown())
+    return 1 if args.strict and not report.ok else 0
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    from harness.report.regress import regress
+
+    report = regress(args.results_dir, args.baseline, tolerance=args.tolerance)
+    print(report.to_markdown())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
@@ -90,6 +136,45 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", required=True, help="the data_root to write into")
     imp.add_argument("--task", default=None, help="the mteb task SRC holds")
     imp.set_defaults(func=cmd_data_import)
+
+    comp = sub.add_parser("compare", help="our scores vs published ones, task by task")
+    comp.add_argument("results_dir")
+    comp.add_argument("--reference", required=True,
+                      help="a results-repo folder, 'hub' (mteb's ResultCache) or 'cards'")
+    comp.add_argument("--model", default=None, help="which of our models (default: all)")
+    comp.add_argument("--tolerance", type=float, default=0.001, help="on the 0-1 scale")
+    comp.add_argument("--strict", action="store_true", help="exit 1 when any score is off")
+    comp.set_defaults(func=cmd_compare)
+
+    reg = sub.add_parser("regress", help="CI gate: exit 1 when a main score dropped")
+    reg.add_argument("results_dir")
+    reg.add_argument("--baseline", required=True, help="a results folder with golden scores")
+    reg.add_argument("--tolerance", type=float, default=0.005, help="on the 0-1 scale")
+    reg.set_defaults(func=cmd_regress)
+
+    cache = sub.add_parser("cache", help="the embedding cache").add_subparsers(
+        dest="cache_command", required=True)
+    for verb, text in (("info", "entries, size and models"), ("clear", "delete entries")):
+        p = cache.add_parser(verb, help=text)
+        p.add_argument("--cache-dir", default="~/.cache/mteb-harness")
+        if verb == "clear":
+            p.add_argument("--model", default=None, help="only this model's entries")
+        p.set_defaults(func=cmd_cache)
+
+    longtext = sub.add_parser("longtext", help="stella's long-text Recall@5 suite").add_subparsers(
+        dest="longtext_command", required=True)
+    build = longtext.add_parser(
+        "build", help="build long-text retrieval sets from reading-comprehension data")
+    build.add_argument("src", help="a data folder holding the known sets (e.g. ../shared/data), "
+                                   "or with --format: the source file(s) of one set")
+    build.add_argument("--out", required=True, help="the data_root to write into")
+    build.add_argument("--format", choices=["squad", "cail"], default=None)
+    build.add_argument("--name", default=None, help="set (task) name")
+    build.add_argument("--position-unit", choices=["char", "token"], default="char")
+    build.add_argument("--threshold", type=int, default=512)
+    build.add_argument("--short-long-ratio", default="1:2")
+    build.add_argument("--seed", type=int, default=0)
+    build.set_defaults(func=cmd_longtext_build)
     return parser
 
 

@@ -41,5 +41,6 @@ def harness_results(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     from harness.results import run_folder
 
     out = tmp_path_factory.mktemp("results")
-    run([f"data_root={data_root}", f"output_dir={out}", "show_progress=false"])
+    run([f"data_root={data_root}", f"output_dir={out}", "show_progress=false",
+         f"cache_dir={tmp_path_factory.mktemp('cache')}"])
     return run_folder(out, "sentence-transformers/all-MiniLM-L6-v2", None)

@@ -1,0 +1,137 @@
+"""The offline data mirror: ``DATA_ROOT/<hub dataset path>/`` folders that mteb's loaders read.
+
+A folder is written by ``harness data import`` or is a hub snapshot taken on a connected machine:
+``snapshot_download(repo_type="dataset", repo_id=path, local_dir=DATA_ROOT/path)``.
+Pointing ``task.metadata.dataset["path"]`` at it makes mteb's unchanged ``task.load_data()`` read
+it; ``datasets`` ignores the ``revision`` it is given for a local folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.data.importers import importable_tasks
+from harness.data.importers.base import MARKER_NAME
+from harness.errors import HarnessError, unknown_choice
+
+if TYPE_CHECKING:
+    from mteb.abstasks import AbsTask
+
+_DATA_SUFFIXES = {".jsonl", ".json", ".gz", ".parquet", ".csv", ".tsv", ".arrow"}
+
+
+def check_data_root(data_root: str | Path) -> Path:
+    """``data_root`` as a Path; HarnessError if it is not an existing folder."""
+    root = Path(data_root).expanduser()
+    if not root.is_dir():
+        raise HarnessError(f"data root {root} does not exist or is not a folder")
+    return root
+
+
+def local_dataset_dir(task: AbsTask, data_root: str | Path) -> Path:
+    """Where the mirror keeps ``task``'s dataset: ``data_root / metadata.dataset["path"]``."""
+    return Path(data_root) / task.metadata.dataset["path"]
+
+
+def use_local_data(task: AbsTask, data_root: str | Path) -> bool:
+    """Point ``task`` (this instance only) at its mirror folder if it holds data; else False.
+
+    Raises HarnessError if ``data_root`` is missing, or if the folder was imported for a task that
+    shares the hub repo at another revision (e.g. Banking77Classification vs its .v2).
+    """
+    folder = local_dataset_dir(task, check_data_root(data_root))
+    if not _holds_data(folder):
+        return False
+    imported_for = _imported_for(folder)
+    revision = task.metadata.dataset["revision"]
+    if imported_for is not None and imported_for[1] != revision:
+        raise HarnessError(
+            f"{folder} holds data imported for {imported_for[0]} (dataset revision "
+            f"{imported_for[1]}), not the revision {revision} that {task.metadata.name} uses"
+        )
+    # metadata is a class attribute shared by every instance: give this one its own copy
+    task.metadata = task.metadata.model_copy(deep=True)
+    task.metadata.dataset["path"] = str(folder.resolve())
+    return True
+
+
+def data_status(task_name: str, data_root: str | Path | None) -> str:
+    """Where ``task_name``'s data would come from, for ``harness list tasks``.
+
+    "local" (in the mirror), "other revision (imported for X)", "importable" (not in the mirror
+    but ``harness data import`` can write it) or "hub only".
+    """
+    import mteb
+
+    try:
+        task = mteb.get_task(task_name)
+    except KeyError:
+        raise unknown_choice(
+            "task", task_name, (t.metadata.name for t in mteb.get_tasks())
+        ) from None
+    if data_root is not None:
+        folder = local_dataset_dir(task, check_data_root(data_root))
+        if _holds_data(folder):
+            imported_for = _imported_for(folder)
+            if imported_for is None or imported_for[1] == task.metadata.dataset["revision"]:
+                return "local"
+            return f"other revision (imported for {imported_for[0]})"
+    return "importable" if task_name in importable_tasks() else "hub only"
+
+
+def missing_data_error(
+    task: AbsTask, data_root: str | Path | None, cause: BaseException | None = None
+) -> HarnessError:
+    """The one-line error for a task whose data could not be loaded, locally or from the hub.
+
+    Names the task, the mirror folder and how to fill it: the ``harness data import`` command for
+    importable tasks, a ``snapshot_download`` call for the others.
+    """
+    name = task.metadata.name
+    repo = type(task).metadata.dataset["path"]  # the hub path, also after use_local_data
+    root = str(data_root) if data_root is not None else "DATA_ROOT"
+    folder = Path(root) / repo
+    reason = f" ({_one_line(cause)})" if cause is not None else ""
+    if name in importable_tasks():
+        fix = f"harness data import SRC --out {root} --task {name}"
+    else:
+        fix = (
+            f"huggingface_hub.snapshot_download(repo_type='dataset', repo_id='{repo}', "
+            f"local_dir='{folder}') on a connected machine (no importer exists for {name})"
+        )
+    if task.metadata.dataset["path"] != repo:
+        return HarnessError(f"could not load task {name} from {folder}{reason}; rewrite it: {fix}")
+    return HarnessError(
+        f"no offline data for task {name}: {folder} is missing and loading from the Hugging Face "
+        f"hub failed{reason}; fill it: {fix}"
+    )
+
+
+def _holds_data(folder: Path) -> bool:
+    """A dataset card or data files: an import or a hub snapshot (some repos have no card)."""
+    if not folder.is_dir():
+        return False
+    if (folder / "README.md").is_file():
+        return True
+    return any(
+        path.suffix in _DATA_SUFFIXES and not path.name.startswith(".")
+        for path in folder.rglob("*")
+        if ".cache" not in path.parts
+    )
+
+
+def _imported_for(folder: Path) -> tuple[str, str] | None:
+    """(task, dataset revision) from the import marker; None for hub snapshots."""
+    try:
+        marker = json.loads((folder / MARKER_NAME).read_text("utf-8"))
+        return str(marker["task"]), str(marker["dataset_revision"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _one_line(cause: BaseException) -> str:
+    text = " ".join(str(cause).split())
+    summary = f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+    return summary if len(summary) <= 200 else summary[:197] + "..."
