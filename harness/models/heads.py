@@ -1,7 +1,9 @@
 """Matryoshka dims: stella's ``2_Dense_{dim}`` Linear heads, or plain truncation.
 
 The encoder keeps the pooled vector; a dim is derived from it here, so every dim of one model
-comes from the same encode pass (and the same cache entry).
+comes from the same encode pass (and the same cache entry). Heads are read from the model folder,
+or fetched one folder at a time from the hub when the model was loaded by hub id (a
+sentence-transformers load only downloads the head named in ``modules.json``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import torch
 from harness.errors import HarnessError
 
 HEAD_PREFIX = "2_Dense_"
+Head = tuple[np.ndarray, np.ndarray | None]
 
 
 def available_head_dims(model_dir: str | Path) -> list[int]:
-    """Dims for which the model folder has a ``2_Dense_{dim}`` head."""
+    """Dims for which a local model folder has a ``2_Dense_{dim}`` head."""
     folder = Path(model_dir)
     if not folder.is_dir():
         return []
@@ -26,14 +29,30 @@ def available_head_dims(model_dir: str | Path) -> list[int]:
                   if p.name.removeprefix(HEAD_PREFIX).isdigit())
 
 
-def load_head(model_dir: str | Path, dim: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Weight (dim x hidden) and bias of ``2_Dense_{dim}`` (safetensors or PyTorch bin)."""
-    folder = Path(model_dir) / f"{HEAD_PREFIX}{dim}"
-    if not folder.is_dir():
+def head_folder(model_dir: str | Path, dim: int, revision: str | None = None) -> Path:
+    """The ``2_Dense_{dim}`` folder: in the local model folder, else fetched from the hub."""
+    if Path(model_dir).is_dir():
+        return Path(model_dir) / f"{HEAD_PREFIX}{dim}"
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot = snapshot_download(str(model_dir), revision=revision,
+                                     allow_patterns=[f"{HEAD_PREFIX}{dim}/*"])
+    except Exception as exc:  # hub and network errors come in many types
         raise HarnessError(
-            f"model folder {str(model_dir)!r} has no {folder.name} head; available dims: "
-            f"{available_head_dims(model_dir)}"
-        )
+            f"cannot fetch head {HEAD_PREFIX}{dim} of {str(model_dir)!r} ({type(exc).__name__}); "
+            f"without hub access pass a local copy with model.path=/path/to/"
+            f"{str(model_dir).split('/')[-1]}"
+        ) from None
+    return Path(snapshot) / f"{HEAD_PREFIX}{dim}"
+
+
+def load_head(model_dir: str | Path, dim: int, revision: str | None = None) -> Head:
+    """Weight (dim x hidden) and bias of ``2_Dense_{dim}`` (safetensors or PyTorch bin)."""
+    folder = head_folder(model_dir, dim, revision)
+    if not folder.is_dir():
+        raise HarnessError(f"model {str(model_dir)!r} has no {folder.name} head; dims with a "
+                           f"head: {available_head_dims(folder.parent)}")
     config = json.loads((folder / "config.json").read_text()) if (
         folder / "config.json").exists() else {}
     activation = config.get("activation_function", "torch.nn.modules.linear.Identity")
@@ -56,18 +75,30 @@ def load_head(model_dir: str | Path, dim: int) -> tuple[np.ndarray, np.ndarray |
 class DimProjector:
     """Turns pooled vectors into the vectors scored for one dim."""
 
-    def __init__(self, mode: str, model_dir: str | Path | None, normalize: bool):
+    def __init__(self, mode: str, model_dir: str | Path | None, normalize: bool,
+                 revision: str | None = None):
         self.mode = mode
         self.model_dir = model_dir
         self.normalize = normalize
-        self._heads: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.revision = revision
+        self._heads: dict[int, Head] = {}
+
+    def prepare(self, dims: list[int | None]) -> None:
+        """Load the heads of ``dims`` now, so a missing head fails before any encoding."""
+        if self.mode == "head":
+            for dim in dims:
+                if dim is not None:
+                    self._head(dim)
+
+    def _head(self, dim: int) -> Head:
+        if dim not in self._heads:
+            self._heads[dim] = load_head(self.model_dir, dim, self.revision)
+        return self._heads[dim]
 
     def __call__(self, pooled: np.ndarray, dim: int | None) -> np.ndarray:
         vectors = pooled.astype(np.float32, copy=False)
         if dim is not None and self.mode == "head":
-            if dim not in self._heads:
-                self._heads[dim] = load_head(self.model_dir, dim)
-            weight, bias = self._heads[dim]
+            weight, bias = self._head(dim)
             vectors = vectors @ weight.T
             if bias is not None:
                 vectors = vectors + bias

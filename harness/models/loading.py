@@ -11,6 +11,7 @@ import hashlib
 import importlib
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
 
 import torch
 from omegaconf import DictConfig
@@ -58,11 +59,23 @@ def weights_fingerprint(model_dir: str) -> str:
 
 def _load_error(model: DictConfig, path: str, exc: Exception) -> HarnessError:
     where = "folder" if Path(path).exists() else "hub id"
+    reason = " ".join(str(exc).split()).split(". ")[0][:200]
     return HarnessError(
-        f"cannot load model {model.name!r} from {where} {path!r} "
-        f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
-        f"without hub access pass a local copy with model.path=/path/to/{model.name.split('/')[-1]}"
+        f"cannot load model {model.name!r} from {where} {path!r} ({type(exc).__name__}: "
+        f"{reason}); without hub access pass a local copy with "
+        f"model.path=/path/to/{model.name.split('/')[-1]}"
     )
+
+
+def _prepare_tokenizer(tokenizer: Any, model: DictConfig) -> None:
+    """Padding side from the recipe; decoder tokenizers without a pad token pad with EOS (the
+    attention mask hides it, as in the e5 and gte authors' scripts)."""
+    tokenizer.padding_side = model.padding_side
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if model.append_eos and tokenizer.eos_token_id is None:
+        raise HarnessError(f"model {model.name!r}: append_eos is set but its tokenizer has no "
+                           "EOS token")
 
 
 class Backend(ABC):
@@ -80,10 +93,13 @@ class Backend(ABC):
         if not self.append_eos:
             return self._tokenize(texts)
         tok = self.tokenizer
+        eos = tok.eos_token_id
         ids = tok(texts, add_special_tokens=True, truncation=True, max_length=self.max_length - 1,
                   padding=False)["input_ids"]
-        batch = tok.pad({"input_ids": [row + [tok.eos_token_id] for row in ids]},
-                        padding=True, return_attention_mask=True, return_tensors="pt")
+        # a tokenizer that already ends rows with EOS (add_eos_token) must not get a second one
+        rows = [row if row and row[-1] == eos else row + [eos] for row in ids]
+        batch = tok.pad({"input_ids": rows}, padding=True, return_attention_mask=True,
+                        return_tensors="pt")
         return dict(batch)
 
     def token_lengths(self, texts: list[str]) -> list[int]:
@@ -111,13 +127,14 @@ class SentenceTransformersBackend(Backend):
             st = SentenceTransformer(
                 path, device=device, revision=model.revision,
                 trust_remote_code=model.trust_remote_code, model_kwargs={"dtype": dtype},
+                config_kwargs=dict(model.config_kwargs),
             )
-        except (OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from None
         self.transformer = st[0]
         self.transformer.max_seq_length = model.max_length
         self.tokenizer = self.transformer.tokenizer
-        self.tokenizer.padding_side = model.padding_side
+        _prepare_tokenizer(self.tokenizer, model)
         self.device = st.device
         self.module = st
 
@@ -139,10 +156,11 @@ class TransformersBackend(Backend):
         kwargs = {"revision": model.revision, "trust_remote_code": model.trust_remote_code}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-            self.model = AutoModel.from_pretrained(path, dtype=dtype, **kwargs).to(device).eval()
-        except (OSError, ValueError, RuntimeError) as exc:
+            self.model = AutoModel.from_pretrained(
+                path, dtype=dtype, **kwargs, **model.config_kwargs).to(device).eval()
+        except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from None
-        self.tokenizer.padding_side = model.padding_side
+        _prepare_tokenizer(self.tokenizer, model)
         self.device = torch.device(device)
         self.module = self.model
 

@@ -20,8 +20,11 @@ def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> t
 
 
 def cls_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """The first token's embedding (right padding assumed, as for BERT-style encoders)."""
-    return token_embeddings[:, 0]
+    """The first real token's embedding: ``[:, 0]`` under right padding, as in the cards, and
+    still the CLS token when a batch is left-padded."""
+    first = attention_mask.int().argmax(dim=1)
+    rows = torch.arange(token_embeddings.shape[0], device=token_embeddings.device)
+    return token_embeddings[rows, first]
 
 
 def last_token_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -9,8 +9,13 @@ clustering), the first key present wins, in this order:
 
 This is mteb's own order (``mteb.models.abs_encoder.get_prompt_name``) with the symmetric side
 made explicit, so a recipe can give symmetric tasks a prompt without giving one to documents.
-A prompt may contain ``{instruction}``: it is filled with the task's instruction from mteb's
-task metadata (``TaskMetadata.prompt``), as in e5-mistral's ``Instruct: {instruction}...``.
+An empty string is a prompt too: it switches a more general key off for one task or type.
+
+A prompt may contain ``{instruction}``: it is filled with the task's own instruction from mteb's
+task metadata (``TaskMetadata.prompt``, the instructions mteb took from the e5/gte authors'
+scripts), as in e5-mistral's ``Instruct: {instruction}\\nQuery: ``. mteb's generic per-class
+fallback (``AbsTask.abstask_prompt``) is deliberately not used: no author evaluated with it, so
+recipes name such instructions (STS, Summarization) explicitly and anything else is an error.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from mteb.types import PromptType
 from harness.errors import HarnessError
 
 SIDES = ("query", "document", "symmetric")
+INSTRUCTION = "{instruction}"
 
 
 def side_of(prompt_type: PromptType | str | None) -> str:
@@ -37,10 +43,16 @@ def prompt_keys(task_name: str, task_type: str, side: str) -> list[str]:
     return [f"{task_name}-{side}", task_name, f"{task_type}-{side}", task_type, side]
 
 
+def matched_key(prompts: Mapping[str, str], task_name: str, task_type: str,
+                side: str) -> str | None:
+    """The recipe key that decides this task and side's prompt (None: no prompt)."""
+    return next((k for k in prompt_keys(task_name, task_type, side) if k in prompts), None)
+
+
 def task_instruction(task_prompt: object, side: str) -> str | None:
     """The task's own instruction from mteb metadata (a string, or a dict keyed by side)."""
     if isinstance(task_prompt, str):
-        return task_prompt
+        return task_prompt or None
     if isinstance(task_prompt, Mapping):
         value = task_prompt.get(side) or task_prompt.get("query")
         return str(value) if value else None
@@ -55,18 +67,17 @@ def resolve_prompt(
     task_prompt: object = None,
 ) -> str:
     """The exact prompt string prepended to every text of this task and side ('' for none)."""
-    for key in prompt_keys(task_name, task_type, side):
-        if key in prompts:
-            template = prompts[key]
-            break
-    else:
+    key = matched_key(prompts, task_name, task_type, side)
+    if key is None:
         return ""
-    if "{instruction}" not in template:
+    template = str(prompts[key])
+    if INSTRUCTION not in template:
         return template
     instruction = task_instruction(task_prompt, side)
     if instruction is None:
         raise HarnessError(
-            f"prompt {template!r} needs an instruction but mteb has none for task {task_name!r}; "
-            f"set model.prompts.{task_name}-{side} explicitly"
+            f"prompt {template!r} (key {key!r}) needs the task's instruction, but mteb's "
+            f"metadata for task {task_name!r} has none (TaskMetadata.prompt is empty); give the "
+            f"authors' prompt with ++model.prompts.{task_name}-{side}='...' or in the recipe"
         )
-    return template.replace("{instruction}", instruction)
+    return template.replace(INSTRUCTION, instruction)

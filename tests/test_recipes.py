@@ -1,0 +1,128 @@
+"""Model recipes: each composes, carries its card and notes, encodes as its card says, and fails
+with one clear line when its weights cannot be had offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.config import CONFIG_DIR, compose_config
+
+RECIPES = sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml"))
+HUB_RECIPES = [r for r in RECIPES if r != "minilm"]  # minilm's weights ship in a pip package
+STELLA_DIMS = [256, 512, 768, 1024, 2048, 4096, 6144, 8192]
+
+# recipe -> the card's choices: backend, pooling, max_length, dtype, append_eos, trust_remote_code
+CHOICES = {
+    "minilm": ("sentence-transformers", "mean", 256, "fp32", False, False),
+    "stella_en_1.5B_v5": ("sentence-transformers", "mean", 512, "fp32", False, True),
+    "stella_en_400M_v5": ("sentence-transformers", "mean", 512, "fp32", False, True),
+    "stella-base-en-v2": ("sentence-transformers", "mean", 512, "fp32", False, False),
+    "stella-base-zh-v2": ("sentence-transformers", "mean", 1024, "fp16", False, False),
+    "stella-large-zh-v2": ("sentence-transformers", "mean", 1024, "fp16", False, False),
+    "stella-base-zh": ("sentence-transformers", "mean", 1024, "fp16", False, False),
+    "stella-large-zh": ("sentence-transformers", "mean", 1024, "fp16", False, False),
+    "gte-large-en-v1.5": ("transformers", "cls", 8192, "fp16", False, True),
+    "gte-base-en-v1.5": ("transformers", "cls", 8192, "fp16", False, True),
+    "gte-small": ("sentence-transformers", "mean", 512, "fp32", False, False),
+    "gte-base": ("sentence-transformers", "mean", 512, "fp32", False, False),
+    "gte-large": ("sentence-transformers", "mean", 512, "fp32", False, False),
+    "e5-mistral-7b-instruct": ("transformers", "last_token", 4096, "fp16", True, False),
+    "gte-Qwen2-1.5B-instruct": ("transformers", "last_token", 8192, "fp16", True, True),
+    "e5-small-v2": ("sentence-transformers", "mean", 512, "fp16", False, False),
+    "bge-small-en-v1.5": ("sentence-transformers", "cls", 512, "fp32", False, False),
+}
+
+
+def test_every_recipe_has_its_choices_listed() -> None:
+    assert sorted(CHOICES) == RECIPES
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_recipe_composes_with_card_choices(recipe: str) -> None:
+    model = compose_config([f"model={recipe}"]).model
+    backend, pooling, max_length, dtype, append_eos, remote = CHOICES[recipe]
+    assert (model.backend, model.pooling, model.max_length, model.dtype, model.append_eos,
+            model.trust_remote_code) == (backend, pooling, max_length, dtype, append_eos, remote)
+    assert model.normalize is True
+    assert model.source.startswith("https://huggingface.co/")
+    assert model.source.rstrip("/").endswith(model.name.split("/")[-1])
+    assert model.notes.strip()
+    if model.dim_mode == "head":
+        assert list(model.dims) == STELLA_DIMS and model.default_dim == 1024
+    else:
+        assert model.dim_mode == "none" and not model.dims
+
+
+def test_list_models_shows_every_recipe_with_its_card() -> None:
+    from harness.api import list_configs
+
+    table = list_configs("models")
+    for recipe in RECIPES:
+        model = compose_config([f"model={recipe}"]).model
+        line = next(row for row in table.splitlines() if f"| {recipe} " in row)
+        assert model.source in line and model.pooling in line
+
+
+def test_mrl_dim_outside_the_recipe_is_rejected() -> None:
+    from harness.errors import HarnessError
+
+    with pytest.raises(HarnessError, match="unknown dim 300"):
+        compose_config(["model=stella_en_1.5B_v5", "dims=[300]"])
+    assert compose_config(["model=stella_en_1.5B_v5", "dims=[256,8192]"]).dims == [256, 8192]
+
+
+OFFLINE_PROBE = """
+import json, sys
+from harness.config import compose_config
+from harness.errors import HarnessError
+from harness.models.heads import DimProjector
+from harness.models.loading import load_backend
+
+def attempt(load):
+    try:
+        load()
+    except HarnessError as exc:
+        return str(exc)
+    return "loaded"
+
+out = {}
+for recipe in sys.argv[1:]:
+    model = compose_config([f"model={recipe}"]).model
+    out[recipe] = attempt(lambda: load_backend(model, "cpu", "fp32"))
+stella = DimProjector("head", "dunzhang/stella_en_1.5B_v5", normalize=True)
+out["head"] = attempt(lambda: stella.prepare([1024]))
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def offline_errors() -> dict[str, str]:
+    """Each hub recipe loaded with the hub switched off (HF_HUB_OFFLINE=1), in one subprocess."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", OFFLINE_PROBE, *HUB_RECIPES], env=env,
+                          capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("recipe", HUB_RECIPES)
+def test_unavailable_weights_fail_with_one_line_naming_the_fix(
+        recipe: str, offline_errors: dict[str, str]) -> None:
+    message = offline_errors[recipe]
+    name = compose_config([f"model={recipe}"]).model.name
+    assert message.startswith(f"cannot load model {name!r}")
+    assert f"model.path=/path/to/{name.split('/')[-1]}" in message
+    assert "\n" not in message and len(message) < 500
+
+
+def test_unavailable_mrl_head_fails_with_one_line(offline_errors: dict[str, str]) -> None:
+    message = offline_errors["head"]
+    assert message.startswith("cannot fetch head 2_Dense_1024 of 'dunzhang/stella_en_1.5B_v5'")
+    assert "model.path=/path/to/stella_en_1.5B_v5" in message and "\n" not in message
