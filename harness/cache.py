@@ -8,7 +8,10 @@ so concurrent runs never write the same file. A shard is a sequence of fixed-siz
     key (16 bytes: sha256 of prompt and text) | vector (dim x fp32 or fp16) | crc32 of both
 
 A run killed mid-write leaves at most one partial record at a shard's end, which is ignored; a
-record whose checksum does not match (a flipped bit) is reported and recomputed, never used.
+record whose checksum does not match (a flipped bit) is reported and recomputed, never used (an
+intact copy of the same key, written when it was recomputed, is preferred from then on). Entries a
+process writes are found again by the same process (a text shared by two tasks is encoded once).
+An unreadable ``identity.json`` is rewritten by the next process that stores a vector.
 The vector stored is the pooled one, before any MRL head, truncation or normalisation, so every
 dim of a model is derived from the same entry.
 """
@@ -33,6 +36,7 @@ STORAGE_DTYPES = {"fp32": np.float32, "fp16": np.float16}
 KEY_BYTES = 16
 IDENTITY_FILE = "identity.json"
 SHARD_GLOB = "shard-*.bin"
+UNREADABLE = "(unreadable identity.json)"
 
 
 def text_key(prompt: str, text: str) -> bytes:
@@ -54,6 +58,24 @@ def _crc(records: np.ndarray) -> np.ndarray:
     raw = records.view(np.uint8).reshape(len(records), -1)[:, :-4]
     return np.fromiter((zlib.crc32(row.tobytes()) for row in raw), dtype="<u4",
                        count=len(records))
+
+
+def _read_identity(folder: Path) -> dict | None:
+    """The namespace's ``identity.json``, or None when it is missing or unreadable."""
+    try:
+        identity = json.loads((folder / IDENTITY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return identity if isinstance(identity, dict) else None
+
+
+def _stored_dim(folder: Path) -> int | None:
+    """The vector dim recorded in ``identity.json`` (None: missing, unreadable or invalid)."""
+    identity = _read_identity(folder) or {}
+    dim = identity.get("dim")
+    if isinstance(dim, int) and dim > 0 and identity.get("storage") in STORAGE_DTYPES:
+        return dim
+    return None
 
 
 @dataclass
@@ -79,6 +101,8 @@ class EmbeddingCache:
         self._index: dict[bytes, tuple[int, int]] | None = None
         self._shards: list[np.ndarray] = []
         self._writer = None
+        self._own: tuple[int, Path] | None = None  # this process's shard: number and path
+        self._own_rows = 0
         self._dim: int | None = None
 
     # reading ---------------------------------------------------------------------------------
@@ -87,9 +111,8 @@ class EmbeddingCache:
         if self._index is not None:
             return True
         if dim is None:
-            try:
-                dim = int(json.loads((self.folder / IDENTITY_FILE).read_text())["dim"])
-            except (OSError, ValueError, KeyError):
+            dim = _stored_dim(self.folder)
+            if dim is None:
                 return False
         self._dim = dim
         self._index = {}
@@ -104,8 +127,26 @@ class EmbeddingCache:
             number = len(self._shards)
             self._shards.append(shard)
             for row, key in enumerate(shard["key"]):
-                self._index.setdefault(bytes(key), (number, row))
+                key = bytes(key)
+                first = self._index.get(key)
+                if first is None or not self._intact(*first):
+                    self._index[key] = (number, row)
         return True
+
+    def _record(self, number: int, row: int) -> np.ndarray:
+        """One record (as a length-1 array); this process's shard is re-mapped as it grows."""
+        if self._own is not None and number == self._own[0] and row >= len(self._shards[number]):
+            self._shards[number] = np.memmap(self._own[1], dtype=self._shards[number].dtype,
+                                             mode="r", shape=(self._own_rows,))
+        return np.asarray(self._shards[number][row: row + 1])
+
+    def _intact(self, number: int, row: int) -> bool:
+        """Whether a record's checksum matches; a damaged one is counted."""
+        record = self._record(number, row)
+        if _crc(record)[0] == record["crc"][0]:
+            return True
+        self.stats.damaged += 1
+        return False
 
     def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         """Vectors found for ``keys`` (fp32); damaged records are skipped and counted."""
@@ -117,12 +158,10 @@ class EmbeddingCache:
             where = self._index.get(key)
             if where is None:
                 continue
-            record = self._shards[where[0]][where[1]: where[1] + 1]
-            if _crc(np.asarray(record))[0] != record["crc"][0]:
-                self.stats.damaged += 1
+            if not self._intact(*where):
                 del self._index[key]
                 continue
-            found[key] = np.asarray(record["vec"][0], dtype=np.float32)
+            found[key] = np.asarray(self._record(*where)["vec"][0], dtype=np.float32)
         self.stats.hits += len(found)
         return found
 
@@ -141,15 +180,21 @@ class EmbeddingCache:
         records["crc"] = _crc(records)
         if self._writer is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            identity_path = self.folder / IDENTITY_FILE
-            if not identity_path.exists():
+            if _stored_dim(self.folder) != dim:
                 tmp = self.folder / f".{IDENTITY_FILE}.{uuid.uuid4().hex}"
                 tmp.write_text(json.dumps({**self.identity, "dim": dim}, indent=2))
-                os.replace(tmp, identity_path)
+                os.replace(tmp, self.folder / IDENTITY_FILE)
             name = f"shard-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
-            self._writer = (self.folder / name).open("ab")
+            path = self.folder / name
+            self._writer = path.open("ab")
+            self._own = (len(self._shards), path)
+            self._shards.append(np.zeros(0, dtype=records.dtype))
         self._writer.write(records.tobytes())
         self._writer.flush()
+        assert self._index is not None and self._own is not None
+        for offset, key in enumerate(keys):
+            self._index[key] = (self._own[0], self._own_rows + offset)
+        self._own_rows += len(keys)
         self.stats.written += len(keys)
 
     def close(self) -> None:
@@ -177,12 +222,16 @@ def cache_entries(cache_dir: str | Path) -> list[CacheEntry]:
     root = Path(cache_dir).expanduser()
     result = []
     for folder in sorted(p for p in root.glob("*") if (p / IDENTITY_FILE).exists()):
-        identity = json.loads((folder / IDENTITY_FILE).read_text())
-        record = _record_dtype(int(identity["dim"]), identity["storage"])
         shards = list(folder.glob(SHARD_GLOB))
         size = sum(p.stat().st_size for p in shards)
+        identity = _read_identity(folder)
+        if identity is None or _stored_dim(folder) is None:
+            # still listed (and clearable), so a damaged namespace is never invisible
+            result.append(CacheEntry(folder.name, UNREADABLE, 0, size, {}))
+            continue
+        record = _record_dtype(int(identity["dim"]), identity["storage"])
         entries = sum(p.stat().st_size // record.itemsize for p in shards)
-        result.append(CacheEntry(folder.name, identity.get("name", "?"), entries, size,
+        result.append(CacheEntry(folder.name, str(identity.get("name", "?")), entries, size,
                                  identity))
     return result
 

@@ -15,7 +15,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
+    """Keep library logs and warnings off the user's terminal (errors still show)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("mteb", "sentence_transformers", "transformers", "datasets", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -28,13 +29,35 @@ def _quiet_libraries() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.api import run
+    from harness.launch import flag_args, launch, needs_hydra, parse_run_args
 
+    # flags after the first override land in args.overrides: parse the whole line again
+    args = parse_run_args(flag_args(args) + args.overrides)
+    if needs_hydra(args):
+        return launch(args)
     summary = run(args.overrides)
     for dim, folder in summary.folders.items():
         label = "" if dim is None else f" (dim {dim})"
         print(f"results{label}: {folder}")
     print(f"evaluated {len(summary.evaluated)}, already done {len(summary.skipped)}, "
           f"texts encoded {summary.texts_encoded}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from harness.api import task_list_types
+    from harness.status import parse_duration, render_status, status_table
+
+    table = status_table(args.results_dir, list(task_list_types(args.tasks)), model=args.model,
+                         stale_after=parse_duration(args.stale_after))
+    print(render_status(table))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from harness.explain import explain
+
+    print(explain(args.overrides))
     return 0
 
 
@@ -106,15 +129,43 @@ def cmd_regress(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.html import write_report
+
+    files = write_report(args.results_dir, args.out, reference=args.reference, model=args.model,
+                         tasks=args.tasks, tolerance=args.tolerance)
+    print(f"report: {files.html}\nmarkdown: {files.markdown} (+ {len(files.images)} PNGs)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="evaluate one model on one task list (Hydra overrides)")
+    from harness.launch import add_hydra_flags
+
+    add_hydra_flags(run)
     run.add_argument("overrides", nargs=argparse.REMAINDER,
-                     help="e.g. model=minilm tasks=quick data_root=data batch_size=64")
+                     help="e.g. model=minilm tasks=quick data_root=data batch_size=64; with -m "
+                          "a sweep, e.g. model=minilm,gte-small shard=0/2,1/2")
     run.set_defaults(func=cmd_run)
+
+    ex = sub.add_parser("explain", help="per task and side, the exact model input and the "
+                                        "model settings (loads no weights and no data)")
+    ex.add_argument("overrides", nargs=argparse.REMAINDER,
+                    help="e.g. model=stella_en_1.5B_v5 tasks.names=[SciFact,STSBenchmark]")
+    ex.set_defaults(func=cmd_explain)
+
+    status = sub.add_parser("status", help="which tasks of a (sweep) run are done, running, "
+                                           "dead, failed or missing")
+    status.add_argument("results_dir")
+    status.add_argument("--tasks", required=True, help="the task-list config (e.g. mteb_eng_v1)")
+    status.add_argument("--model", default=None, help="a model id or recipe (default: all seen)")
+    status.add_argument("--stale-after", default="30m",
+                        help="a running task silent this long is dead (90s, 30m, 2h)")
+    status.set_defaults(func=cmd_status)
 
     table = sub.add_parser("table", help="print the leaderboard table of a results folder")
     table.add_argument("results_dir")
@@ -152,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--tolerance", type=float, default=0.005, help="on the 0-1 scale")
     reg.set_defaults(func=cmd_regress)
 
+    rep = sub.add_parser("report", help="HTML + markdown report: tables, plots, reproduction")
+    rep.add_argument("results_dir")
+    rep.add_argument("--out", required=True, help="folder for report.html, report.md and PNGs")
+    rep.add_argument("--reference", default=None,
+                     help="add deltas vs a results-repo folder, 'hub' or 'cards'")
+    rep.add_argument("--model", default=None, help="only this model (default: all)")
+    rep.add_argument("--tasks", default=None, help="a task-list config every model should have")
+    rep.add_argument("--tolerance", type=float, default=0.001, help="on the 0-1 scale")
+    rep.set_defaults(func=cmd_report)
+
     cache = sub.add_parser("cache", help="the embedding cache").add_subparsers(
         dest="cache_command", required=True)
     for verb, text in (("info", "entries, size and models"), ("clear", "delete entries")):
@@ -180,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``harness`` console script."""
-    _quiet_libraries()
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

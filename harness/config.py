@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -48,6 +49,7 @@ class ModelConfig:
     append_eos: bool = False
     padding_side: str = "right"
     trust_remote_code: bool = False
+    config_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model's config
     dims: list[int] = field(default_factory=list)  # MRL dims the model offers
     default_dim: int | None = None
     dim_mode: str = "none"
@@ -84,6 +86,7 @@ class RunConfig:
     cache_storage: str = "fp32"
     max_batch_tokens: int = 16384
     precision_fallback: bool = False
+    shard: str | None = None  # "i/n": run only shard i of n of the task list (cost-balanced)
 
 
 def register_configs() -> None:
@@ -123,13 +126,24 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
         if group:
             bad = _override_value(overrides, group)
             raise unknown_choice(f"{group} config", bad, _group_options(group)) from None
-        raise HarnessError(_one_line(exc)) from None
+        raise _missing_hydra_option(exc) from None
     except (ConfigCompositionException, OmegaConfBaseException, ValueError) as exc:
         raise HarnessError(_explain_composition_error(exc)) from None
     finally:
         GlobalHydra.instance().clear()
     validate(cfg)
     return cfg
+
+
+def _missing_hydra_option(exc: Exception) -> HarnessError:
+    """``hydra/launcher=slurmm`` and the like: the bad name and the options Hydra listed."""
+    text = str(exc)
+    match = re.search(r"Could not find '([\w/]+)/([^'/]+)'", text)
+    listed = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", text)
+    if match and listed:
+        return unknown_choice(f"{match.group(1)} config", match.group(2),
+                              listed.group(1).split())
+    return HarnessError(_one_line(exc))
 
 
 def _override_value(overrides: list[str], group: str) -> str:
@@ -152,7 +166,13 @@ def _explain_composition_error(exc: Exception) -> str:
         dotted = match.group(1)
         full = re.search(r"full_key: ([\w.]+)", str(cause or exc))
         dotted = full.group(1) if full else dotted
+        if dotted.startswith(("model.prompts.", "model.config_kwargs.")):
+            return (f"{dotted} is not in the recipe; add a new entry with "
+                    f"'+{dotted}=VALUE' (Hydra's + adds a key)")
         parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
+        if parent.split(".")[0] == "hydra":
+            return (f"unknown config key {dotted!r}; "
+                    "'harness run [hydra/launcher=NAME] --cfg hydra' lists the valid ones")
         schema = {"model": ModelConfig, "tasks": TasksConfig}.get(parent, RunConfig)
         keys = [_prefix(parent, k) for k in _schema_keys(schema)]
         return str(unknown_choice("config key", dotted, keys))
@@ -186,6 +206,10 @@ def validate(cfg: DictConfig) -> None:
             f"max_batch_tokens must be a positive integer, got {cfg.max_batch_tokens}")
     if cfg.batch_size < 1:
         raise HarnessError(f"batch_size must be a positive integer, got {cfg.batch_size}")
+    if cfg.shard is not None:
+        from harness.sharding import parse_shard
+
+        parse_shard(cfg.shard)
     if model.max_length < 2:
         raise HarnessError(f"model.max_length must be at least 2, got {model.max_length}")
     if cfg.dims:

@@ -1,12 +1,22 @@
 """Result files in the embeddings-benchmark/results layout, written atomically and read back.
 
 Layout: ``<output_dir>/<org__model>/<revision>/[experiments/dim_<d>/]<TaskName>.json``.
+
+Files are written to a hidden ``.<name>.<pid>@<host>.<random>.tmp`` file, synced and renamed over
+the target, so a reader (or a rerun after a kill) sees the old or the complete new file, never a
+torn one; temporaries left by killed processes of this host are removed by the next write. A file
+that exists but cannot be read is reported in one warning line wherever it is read, never
+skipped in silence.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
+import re
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +26,11 @@ from mteb import TaskResult
 
 from harness.errors import HarnessError
 
+log = logging.getLogger(__name__)
 LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
+NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
+_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[^@/]+)\.[^.]+\.tmp$")
 
 
 def model_folder_name(model_name: str) -> str:
@@ -38,7 +51,7 @@ def run_folder(
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers only ever see the old or the complete new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -50,27 +63,102 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new hidden temporary file beside ``path`` whose name says which process made it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp",
+                                prefix=f".{path.name}.{os.getpid()}@{socket.gethostname()}.")
+    os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
+    return fd, name
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files in ``folder`` left by killed processes of this host."""
+    host, removed = socket.gethostname(), []
+    for path in folder.glob(".*.tmp"):
+        match = _TEMP.match(path.name)
+        if match and match["host"] == host and not pid_alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def main_score(result: TaskResult) -> float:
+    """The main score over the task's evaluation splits only (published files often also hold
+    train/validation scores, which ``TaskResult.main_score`` would average in)."""
+    try:
+        eval_splits = [s for s in result.task.metadata.eval_splits if s in result.scores]
+    except (KeyError, ValueError):
+        eval_splits = []
+    return float(result.get_score(splits=eval_splits or None))
+
+
 def write_task_result(result: TaskResult, folder: Path) -> Path:
     """Save a TaskResult as ``<folder>/<TaskName>.json`` atomically (mteb's own JSON format)."""
     path = folder / f"{result.task_name}.json"
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(folder)
     # TaskResult.to_disk writes in place, so a crash mid-write would leave a torn JSON:
-    # let it write a private temporary file and rename that over the target.
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    # let it write a private temporary file, sync it and rename that over the target.
+    fd, name = _temp_file(path)
+    os.close(fd)
+    tmp = Path(name)
     try:
         result.to_disk(tmp)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-def read_task_result(path: Path) -> TaskResult | None:
-    """Load one result JSON; ``None`` when the file is unreadable (torn, hand-edited, foreign)."""
+def read_task_result(path: Path, mteb_version: str | None = None) -> TaskResult | None:
+    """Load ``<TaskName>.json``; ``None`` when it is missing or unreadable (torn, hand-edited,
+    foreign, another task's), or with ``mteb_version`` when another mteb version wrote it. Every
+    file that exists but is not returned is reported in one warning line."""
     try:
-        return TaskResult.from_disk(path)
-    except (OSError, ValueError, KeyError, TypeError):
+        result = TaskResult.from_disk(path)
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError) as exc:
+        log.warning("ignoring unreadable result file %s (%s)", path, _reason(exc))
+        return None
+    if not result.scores:
+        log.warning("ignoring result file %s: it holds no scores", path)
+        return None
+    if result.task_name != path.stem:
+        log.warning("ignoring result file %s: it holds task %s", path, result.task_name)
+        return None
+    if mteb_version is not None and result.mteb_version != mteb_version:
+        log.warning("ignoring result file %s: written by mteb %s, not the installed %s",
+                    path, result.mteb_version, mteb_version)
+        return None
+    return result
+
+
+def _reason(exc: BaseException) -> str:
+    """``Type: first line of the message``, at most 160 characters."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass(frozen=True)
@@ -95,33 +183,39 @@ def find_run_folders(results_dir: str | Path) -> list[RunFolder]:
         raise HarnessError(f"results folder {str(root)!r} does not exist")
     folders: dict[Path, RunFolder] = {}
     for json_path in sorted(root.rglob("*.json")):
-        if json_path.name == MANIFEST_NAME or json_path.name.startswith("."):
+        if json_path.name in NOT_RESULTS or json_path.parent in folders:
             continue
-        folder = json_path.parent
-        if folder in folders:
+        # hidden files and folders (.running/ markers, .hydra/ sweep logs) hold no results
+        if any(part.startswith(".") for part in json_path.relative_to(root).parts):
             continue
-        rel = folder.relative_to(root).parts
-        dim = None
-        if len(rel) >= 4 and rel[-2] == "experiments" and rel[-1].startswith("dim_"):
-            dim = int(rel[-1].removeprefix("dim_"))
-            rel = rel[:-2]
-        if len(rel) < 2:
-            continue
-        model = rel[-2].replace("__", "/")
-        folders[folder] = RunFolder(model=model, revision=rel[-1], dim=dim, path=folder)
+        run = run_folder_of(root, json_path.parent)
+        if run is not None:
+            folders[run.path] = run
     return list(folders.values())
+
+
+def run_folder_of(root: Path, folder: Path) -> RunFolder | None:
+    """Model, revision and dim of a results folder from its path under ``root``."""
+    rel = folder.relative_to(root).parts
+    dim = None
+    if len(rel) >= 4 and rel[-2] == "experiments" and rel[-1].removeprefix("dim_").isdigit():
+        dim = int(rel[-1].removeprefix("dim_"))
+        rel = rel[:-2]
+    if len(rel) < 2:
+        return None
+    return RunFolder(model=rel[-2].replace("__", "/"), revision=rel[-1], dim=dim, path=folder)
 
 
 def load_scores(results_dir: str | Path) -> pd.DataFrame:
     """Main scores of every task JSON under ``results_dir``.
 
     Columns: ``model``, ``revision``, ``dim``, ``label``, ``task``, ``task_type``, ``main_score``
-    (mteb's 0-1 scale). Unreadable files are skipped.
+    (mteb's 0-1 scale). Unreadable files are skipped, each with one warning line.
     """
     rows = []
     for run in find_run_folders(results_dir):
         for json_path in sorted(run.path.glob("*.json")):
-            if json_path.name == MANIFEST_NAME:
+            if json_path.name in NOT_RESULTS:
                 continue
             result = read_task_result(json_path)
             if result is None:
@@ -130,6 +224,14 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
                 task_type = result.task_type
             except (KeyError, ValueError):
                 task_type = None
+            try:
+                score = main_score(result)
+            except (KeyError, ValueError, TypeError) as exc:
+                log.warning("ignoring result file %s: no main score (%s)", json_path, _reason(exc))
+                continue
+            if not math.isfinite(score):
+                log.warning("ignoring result file %s: its main score is %s", json_path, score)
+                continue
             rows.append(
                 {
                     "model": run.model,
@@ -138,7 +240,7 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
                     "label": run.label,
                     "task": result.task_name,
                     "task_type": task_type,
-                    "main_score": float(result.main_score),
+                    "main_score": score,
                 }
             )
     columns = ["model", "revision", "dim", "label", "task", "task_type", "main_score"]
@@ -151,8 +253,33 @@ def write_manifest(folder: Path, manifest: dict) -> None:
 
 
 def read_manifest(folder: Path) -> dict:
-    """The run manifest of ``folder``, or an empty dict when there is none (or it is torn)."""
+    """The run manifest of ``folder``, or an empty dict when there is none; an unreadable one
+    (torn, hand-edited) is reported in one warning line and read as empty."""
+    path = folder / MANIFEST_NAME
     try:
-        return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
+    except (OSError, ValueError, RecursionError) as exc:
+        log.warning("ignoring unreadable %s (%s)", path, _reason(exc))
+        return {}
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tasks", {}), dict):
+        log.warning("ignoring %s: not a run manifest", path)
+        return {}
+    return manifest
+
+
+def version_drift(folder: Path, installed: dict[str, str]) -> str | None:
+    """One line naming the libraries whose versions in ``folder``'s manifest differ from the
+    ``installed`` ones (None when they agree or there is no manifest)."""
+    recorded = read_manifest(folder).get("versions")
+    if not isinstance(recorded, dict):
+        return None
+    changed = [f"{name} {recorded.get(name, 'absent')} -> {installed.get(name, 'absent')}"
+               for name in sorted(set(recorded) | set(installed))
+               if str(recorded.get(name)) != str(installed.get(name))]
+    if not changed:
+        return None
+    return (f"{folder / MANIFEST_NAME} was written with other library versions "
+            f"({', '.join(changed)}): results of another mteb version are recomputed, the others "
+            "are kept (overwrite=true recomputes them)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import platform
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,8 @@ from harness.results import (
     write_manifest,
     write_task_result,
 )
+from harness.sharding import shard_tasks
+from harness.status import task_markers
 from harness.tasks import load_task_data, task_objects
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,8 @@ def evaluate(cfg: DictConfig) -> RunSummary:
     summary = RunSummary(folders={
         dim: run_folder(cfg.output_dir, model.name, model.revision, dim) for dim in dims})
     tasks = task_objects(cfg.tasks, cfg.data_root)
+    if cfg.shard:
+        tasks = shard_tasks(tasks, cfg.shard)
     todo = {}
     for task in tasks:
         name = task.metadata.name
@@ -108,14 +114,16 @@ def evaluate(cfg: DictConfig) -> RunSummary:
 
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, model.dtype, device)
-    backend = load_backend(model, device, precision)
     model_dir = resolve_model_path(model)
+    projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
+    projector.prepare(dims)
     cache = None
     if cfg.cache_dir:
         cache = EmbeddingCache(cfg.cache_dir, cache_identity(model, model_dir, precision),
                                cfg.cache_storage)
+    # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
-        model, backend, DimProjector(model.dim_mode, model_dir, model.normalize),
+        model, lambda: load_backend(model, device, precision), projector,
         batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
         show_progress=cfg.show_progress, cache=cache,
         precision_fallback=cfg.precision_fallback,
@@ -144,36 +152,48 @@ def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
 def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
                encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
     dims = list(summary.folders)
-    manifests = {d: _base_manifest(cfg, device, precision, summary.folders[d]) for d in dims}
+    manifests = {d: _base_manifest(cfg, device, precision) for d in dims}
     for task in tasks:
         name = task.metadata.name
         if name not in todo:
             continue
         started = time.perf_counter()
-        source = load_task_data(task, cfg.data_root)
-        for dim in todo[name]:
-            encoder.dim = dim
-            before = encoder.texts_encoded
-            dim_started = time.perf_counter()
-            result = mteb.evaluate(
-                encoder, task, cache=None, overwrite_strategy="always", raise_error=True,
-                encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
-            ).task_results[0]
-            write_task_result(result, summary.folders[dim])
-            manifests[dim]["tasks"][name] = {
-                "data": source,
-                "wall_time_s": round(time.perf_counter() - dim_started, 3),
-                "texts_encoded": encoder.texts_encoded - before,
-                "main_score": float(result.main_score),
-            }
-            write_manifest(summary.folders[dim], manifests[dim])
-            summary.evaluated.append((name, dim))
+        with task_markers([summary.folders[d] for d in todo[name]], name):
+            source = load_task_data(task, cfg.data_root)
+            for dim in todo[name]:
+                encoder.dim = dim
+                before = encoder.texts_encoded
+                dim_started = time.perf_counter()
+                result = mteb.evaluate(
+                    encoder, task, cache=None, overwrite_strategy="always", raise_error=True,
+                    encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
+                ).task_results[0]
+                write_task_result(result, summary.folders[dim])
+                record_task(summary.folders[dim], manifests[dim], name, {
+                    "data": source,
+                    "wall_time_s": round(time.perf_counter() - dim_started, 3),
+                    "texts_encoded": encoder.texts_encoded - before,
+                    "main_score": float(result.main_score),
+                    "host": socket.gethostname(),
+                    "shard": cfg.shard,
+                })
+                summary.evaluated.append((name, dim))
         log.info("%s done in %.1fs", name, time.perf_counter() - started)
         encoder.forget()
 
 
-def _base_manifest(cfg: DictConfig, device: str, precision: str, folder: Path) -> dict:
-    previous = read_manifest(folder)
+def record_task(folder: Path, base: dict, task_name: str, entry: dict) -> None:
+    """Add one task to ``folder``'s manifest: under an exclusive lock, re-read the manifest and
+    merge, so jobs of the same model and dim that finish tasks at once keep each other's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".run_manifest.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tasks = read_manifest(folder).get("tasks", {})
+        write_manifest(folder, {**base, "tasks": {**tasks, task_name: entry}})
+
+
+def _base_manifest(cfg: DictConfig, device: str, precision: str) -> dict:
+    """The run-wide part of a manifest: the last job to finish a task writes its own."""
     return {
         "config": OmegaConf.to_container(cfg, resolve=True),
         "versions": library_versions(),
@@ -182,5 +202,4 @@ def _base_manifest(cfg: DictConfig, device: str, precision: str, folder: Path) -
         "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()
         or platform.machine(),
         "precision": precision,
-        "tasks": previous.get("tasks", {}),
     }

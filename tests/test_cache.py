@@ -65,7 +65,7 @@ def test_flipped_bit_is_detected_and_recomputed(cold, data_root: Path, tmp_path:
     assert np.allclose(scores, cold_scores, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("change", ["model.prompts.symmetric=query: ", "precision=bf16"])
+@pytest.mark.parametrize("change", ["+model.prompts.symmetric=query: ", "precision=bf16"])
 def test_other_prompt_or_dtype_never_reuses(cold, data_root: Path, tmp_path: Path,
                                             change: str) -> None:
     cache, cold_summary, _ = cold

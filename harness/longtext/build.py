@@ -5,18 +5,23 @@ A pair (question, passage) is long when its earliest span answer starts at or af
 `short_long_ratio`. The corpus holds every distinct passage of the source, kept or not, so each
 question is retrieved among all the split's passages; queries are the kept questions; each qrel
 links a question to its own passage. Output is byte-identical for the same inputs and seed.
+Files are only written inside `out` (a symlink leading out of it is refused, a symlink in place
+of an output file is replaced, not written through), each by an atomic rename.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.data.importers.writer import safe_join
 from harness.errors import HarnessError
 from harness.longtext.positions import DEFAULT_TOKENIZER, DEFAULT_UNIT, Unit, answer_positions
 from harness.longtext.source import Fmt, read_source
@@ -188,10 +193,22 @@ def build_longtext(
         sources=tuple((p.name, _sha256(p.read_bytes())) for p in paths),
         outputs=tuple((f, _sha256(content)) for f, content in sorted(files.items())),
     )
-    folder = longtext_dir(out, name)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).unlink(missing_ok=True)  # a half-written build must not look complete
-    for filename, content in files.items():
-        (folder / filename).write_bytes(content)
-    (folder / MANIFEST).write_bytes(manifest.to_json().encode("utf-8"))
+    folder = safe_join(out, f"{HUB_PREFIX}/{name}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MANIFEST).unlink(missing_ok=True)  # a half-written build must not look complete
+        for filename, content in [*files.items(), (MANIFEST, manifest.to_json().encode())]:
+            _replace(folder / filename, content)
+    except OSError as exc:
+        raise HarnessError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
     return manifest
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write ``path`` through a temporary file renamed over it (never through a symlink)."""
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,4 +1,8 @@
-"""Read reading-comprehension files (SQuAD-style or CAIL2019) into question-passage pairs."""
+"""Read reading-comprehension files (SQuAD-style or CAIL2019) into question-passage pairs.
+
+A bad file raises one HarnessError line naming the file and the entry (``data[i].paragraphs[j]
+.qas[k]``), or the line for text and JSON syntax errors; quoted values are clipped.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.data.importers.base import shown
 from harness.errors import HarnessError
 
 Fmt = Literal["squad", "cail"]
@@ -44,19 +49,36 @@ def _field(path: Path, where: str, obj: Any, key: str, kind: type) -> Any:
     value = obj.get(key)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise _bad(path, where, f"{key!r} missing or not a {kind.__name__}")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _bad(path, where, f"{key!r} holds an unpaired surrogate "
+                                    f"{value[exc.start]!r}") from None
     return value
 
 
 def _load_json(path: Path) -> list[Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
-        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        raise HarnessError(f"malformed {path.name}: not UTF-8 text") from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _bad(path, f"line {line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+    if not text.strip():
+        raise _bad(path, "top level", "file is empty")
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        msg = f"malformed {path.name}: invalid JSON ({exc.msg}, line {exc.lineno})"
-        raise HarnessError(msg) from exc
+        raise HarnessError(f"malformed {path.name}: invalid JSON ({exc.msg}, line {exc.lineno})"
+                           ) from None
+    except RecursionError:
+        raise _bad(path, "top level", "invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise _bad(path, "top level", f"invalid JSON ({str(exc)[:100]})") from None
     return _field(path, "top level", doc, "data", list)
 
 
@@ -65,7 +87,7 @@ def _impossible(path: Path, where: str, qa: dict[str, Any], fmt: Fmt) -> bool:
     flag = qa.get("is_impossible", "false" if fmt == "cail" else False)
     allowed = ("true", "false") if fmt == "cail" else (True, False)
     if flag not in allowed or type(flag) is not type(allowed[0]):
-        raise _bad(path, where, f"'is_impossible' must be one of {allowed}, got {flag!r}")
+        raise _bad(path, where, f"'is_impossible' must be one of {allowed}, got {shown(flag)}")
     return flag in ("true", True)
 
 
@@ -108,7 +130,8 @@ def read_source(paths: list[Path], fmt: Fmt) -> SourceData:
                     qid = _field(path, at, qa, "id", str)
                     question = _field(path, at, qa, "question", str)
                     if qid in seen:
-                        raise _bad(path, at, f"question id {qid!r} already used in {seen[qid]}")
+                        raise _bad(path, at,
+                                   f"question id {shown(qid)} already used in {seen[qid]}")
                     seen[qid] = path.name
                     impossible = _impossible(path, at, qa, fmt)
                     starts = _span_starts(path, at, qa, context)

@@ -8,7 +8,7 @@ text in another split) costs no forward pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,12 +56,17 @@ def float32_weights(module: torch.nn.Module) -> Iterator[None]:
 
 
 class HarnessEncoder(AbsEncoder):
-    """An mteb encoder for one recipe; ``dim`` selects the MRL dim that ``encode`` returns."""
+    """An mteb encoder for one recipe; ``dim`` selects the MRL dim that ``encode`` returns.
+
+    ``backend`` may be a loader (a callable returning the Backend): the weights are then loaded
+    only when some text actually needs encoding, so a run served wholly from the cache never
+    loads the model.
+    """
 
     def __init__(
         self,
         model: DictConfig,
-        backend: Backend,
+        backend: Backend | Callable[[], Backend],
         projector: DimProjector,
         *,
         batch_size: int = 32,
@@ -71,7 +76,8 @@ class HarnessEncoder(AbsEncoder):
         precision_fallback: bool = False,
     ):
         self.model_cfg = model
-        self.backend = backend
+        self._backend = backend if isinstance(backend, Backend) else None
+        self._load_backend = None if isinstance(backend, Backend) else backend
         self.projector = projector
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
@@ -89,6 +95,19 @@ class HarnessEncoder(AbsEncoder):
             overwrites={"name": model.name, "revision": model.revision,
                         "similarity_fn_name": similarity}
         )
+
+    @property
+    def backend(self) -> Backend:
+        """The loaded model (loaded now if it was given as a loader)."""
+        if self._backend is None:
+            assert self._load_backend is not None
+            self._backend = self._load_backend()
+        return self._backend
+
+    @property
+    def backend_loaded(self) -> bool:
+        """Whether the weights were loaded (False for a run served wholly from the cache)."""
+        return self._backend is not None
 
     def prompt_for(self, task_metadata: Any, prompt_type: PromptType | None) -> str:
         """The exact prompt string for this task and side."""

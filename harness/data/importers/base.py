@@ -1,4 +1,9 @@
-"""Shared pieces of the importers: converted tables, import summaries and strict source reading."""
+"""Shared pieces of the importers: converted tables, import summaries and strict source reading.
+
+Every problem in a source file is a HarnessError of one line naming the file and, where the
+problem is on one line, the line number; values quoted in it are clipped (see ``shown``), so a
+10 MB line gives a short message. Lines of any length are read.
+"""
 
 from __future__ import annotations
 
@@ -64,17 +69,39 @@ class ImportSummary:
         return f"{self.task} -> {self.folder} ({'; '.join(parts)})"
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` clipped to about ``limit`` characters, for one-line messages."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}...{size}"
+
+
 def source_error(path: Path, line: int | None, what: str) -> HarnessError:
     """The error for a bad source file, located as ``file:line``."""
     where = f"{path}:{line}" if line else str(path)
     return HarnessError(f"{where}: {what}")
 
 
+def check_text(value: str, path: Path, line: int | None, what: str) -> str:
+    """``value`` if it can be written as UTF-8 (JSON escapes can decode to lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        raise source_error(path, line, f"{what} holds an unpaired surrogate {bad!r}") from None
+    return value
+
+
 def read_text(path: Path) -> str:
     """The content of a UTF-8 text file; HarnessError if it is missing, empty or not UTF-8."""
     if not path.is_file():
         raise source_error(path, None, "file not found")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise source_error(path, None, f"cannot read it ({exc.strerror or exc})") from None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -93,15 +120,30 @@ def read_lines(path: Path) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+def read_tsv(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, columns) for each line of a tab-separated file without quoting."""
+    for number, line in enumerate(read_lines(path), 1):
+        yield number, line.split("\t")
+
+
+def parse_json(text: str, path: Path, line: int | None) -> Any:
+    """``json.loads(text)``; HarnessError located at ``path:line`` for anything it rejects."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise source_error(path, line or exc.lineno, f"invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise source_error(path, line, "invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise source_error(path, line, f"invalid JSON ({str(exc)[:100]})") from None
+
+
 def read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
     """(line number, object) for each non-blank line of a JSON-lines file."""
     for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise source_error(path, number, f"invalid JSON ({exc.msg})") from None
+        obj = parse_json(line, path, number)
         if not isinstance(obj, dict):
             raise source_error(path, number, "expected a JSON object")
         yield number, obj
@@ -112,7 +154,15 @@ def parse_score(value: str, low: float, high: float, path: Path, line: int) -> f
     try:
         score = float(value)
     except ValueError:
-        raise source_error(path, line, f"score {value!r} is not a number") from None
+        raise source_error(path, line, f"score {shown(value)} is not a number") from None
     if not (math.isfinite(score) and low <= score <= high):
-        raise source_error(path, line, f"score {value!r} is outside {low}..{high}")
+        raise source_error(path, line, f"score {shown(value)} is outside {low}..{high}")
     return score
+
+
+def check_sentences(row: Row, path: Path, line: int) -> Row:
+    """An STS row whose two sentences are non-blank."""
+    for column in ("sentence1", "sentence2"):
+        if not row[column].strip():
+            raise source_error(path, line, f"empty {column}")
+    return row

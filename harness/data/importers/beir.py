@@ -5,6 +5,9 @@ Writes the layout of mteb's BEIR copies (e.g. ``mteb/scifact``): ``corpus.jsonl`
 text), ``queries.jsonl`` (_id, text) and ``qrels/<split>.jsonl`` (query-id, corpus-id, score) under
 the configs corpus, queries and default. Qrels stay JSON lines: a ``.tsv`` among ``.jsonl`` files
 makes ``datasets`` pick the JSON builder for it and fail.
+
+Ids are unique across the corpus files and across the queries, queries have non-blank text, and
+every judgement names a known query and document once, with a relevance from 0 to 999999999.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from harness.data.importers.base import (
     Converted,
     Row,
     Table,
+    check_text,
     read_jsonl,
     read_lines,
+    shown,
     source_error,
 )
 from harness.errors import HarnessError
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 _PART = re.compile(r"^corpus-part(\d+)\.jsonl$")
 _SPLIT = re.compile(r"^[A-Za-z0-9_-]+$")
 _QRELS_HEADER = ["query-id", "corpus-id", "score"]
+_RELEVANCE = re.compile(r"^[0-9]{1,9}$")
 
 
 def _corpus_files(src: Path) -> list[Path]:
@@ -94,20 +100,25 @@ def _records(paths: list[Path], *, with_title: bool) -> dict[str, Row]:
                 doc_id = str(doc_id)
             if not isinstance(doc_id, str) or not doc_id:
                 raise source_error(path, number, 'missing or invalid "_id" (a string is needed)')
+            check_text(doc_id, path, number, '"_id"')
             if not isinstance(text, str):
-                raise source_error(path, number, f'record {doc_id!r} has no "text" string')
+                raise source_error(path, number, f'record {shown(doc_id)} has no "text" string')
+            if not with_title and not text.strip():
+                raise source_error(path, number, f"query {shown(doc_id)} has an empty text")
             if doc_id in records:
                 raise source_error(
-                    path, number, f"duplicate _id {doc_id!r} (first at {first_seen[doc_id]})"
+                    path, number, f"duplicate _id {shown(doc_id)} (first at {first_seen[doc_id]})"
                 )
             first_seen[doc_id] = f"{path.name}:{number}"
             record: Row = {"_id": doc_id}
             if with_title:
                 title = obj.get("title") or ""
                 if not isinstance(title, str):
-                    raise source_error(path, number, f'record {doc_id!r} has a non-string "title"')
-                record["title"] = title
-            record["text"] = text
+                    raise source_error(
+                        path, number, f'record {shown(doc_id)} has a non-string "title"'
+                    )
+                record["title"] = check_text(title, path, number, '"title"')
+            record["text"] = check_text(text, path, number, '"text"')
             records[doc_id] = record
     return records
 
@@ -127,15 +138,17 @@ def _qrels(path: Path, corpus: dict[str, Row], queries: dict[str, Row]) -> list[
             )
         query_id, doc_id, score = columns
         if query_id not in queries:
-            raise source_error(path, number, f"query-id {query_id!r} is not in queries.jsonl")
+            raise source_error(path, number, f"query-id {shown(query_id)} is not in queries.jsonl")
         if doc_id not in corpus:
-            raise source_error(path, number, f"corpus-id {doc_id!r} is not in the corpus")
+            raise source_error(path, number, f"corpus-id {shown(doc_id)} is not in the corpus")
         if (query_id, doc_id) in seen:
-            raise source_error(path, number, f"duplicate judgement for ({query_id!r}, {doc_id!r})")
-        try:
-            relevance = int(score)
-        except ValueError:
-            raise source_error(path, number, f"score {score!r} is not an integer") from None
+            raise source_error(
+                path, number, f"duplicate judgement for ({shown(query_id)}, {shown(doc_id)})"
+            )
+        if not _RELEVANCE.match(score):
+            raise source_error(
+                path, number, f"score {shown(score)} is not an integer from 0 to 999999999"
+            )
         seen.add((query_id, doc_id))
-        rows.append({"query-id": query_id, "corpus-id": doc_id, "score": relevance})
+        rows.append({"query-id": query_id, "corpus-id": doc_id, "score": int(score)})
     return rows

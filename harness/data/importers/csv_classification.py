@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.data.importers.base import Converted, Row, Table, read_text, source_error
+from harness.data.importers.base import (
+    Converted,
+    Row,
+    Table,
+    parse_json,
+    read_text,
+    shown,
+    source_error,
+)
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTask
@@ -42,10 +49,7 @@ def convert(src: Path, task: AbsTask) -> Converted:
 
 def _categories(path: Path) -> list[str]:
     """The category names: a JSON list of distinct strings."""
-    try:
-        names = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise source_error(path, exc.lineno, f"invalid JSON ({exc.msg})") from None
+    names = parse_json(read_text(path), path, None)
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
         raise source_error(path, None, "expected a JSON list of category names")
     if len(set(names)) != len(names):
@@ -71,7 +75,7 @@ def _row(columns: list[str], label_ids: dict[str, int], path: Path, line: int) -
         raise source_error(path, line, f"expected 2 columns (text,category), found {len(columns)}")
     text, category = columns
     if category not in label_ids:
-        raise source_error(path, line, f"category {category!r} is not in categories.json")
+        raise source_error(path, line, f"category {shown(category)} is not in categories.json")
     if not text.strip():
         raise source_error(path, line, "empty text")
     return {"text": text, "label": label_ids[category], "label_text": category}

@@ -1,8 +1,9 @@
 """SemEval STS 2012-2016 test releases: ``STS.input.<subset>.txt`` + ``STS.gs.<subset>.txt``.
 
-Each input line holds two tab-separated sentences, the gold line with the same number its 0-5
-score. Pairs whose gold line is empty were not scored and are skipped (as in the hub copies).
-Gold files without an input file (STS12's ``ALL``, STS13's licence-restricted ``SMT``) are ignored.
+Each input line holds two tab-separated non-blank sentences, the gold line with the same number
+its 0-5 score. Pairs whose gold line is empty were not scored and are skipped (as in the hub
+copies) and counted in the import summary. Gold files without an input file (STS12's ``ALL``,
+STS13's licence-restricted ``SMT``) are ignored.
 Writes ``test.jsonl.gz`` with columns split, sentence1, sentence2, score, like ``mteb/stsNN-sts``.
 """
 
@@ -12,7 +13,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.data.importers.base import Converted, Row, Table, parse_score, read_lines, source_error
+from harness.data.importers.base import (
+    Converted,
+    Row,
+    Table,
+    check_sentences,
+    parse_score,
+    read_lines,
+    source_error,
+)
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -92,7 +101,6 @@ def _pairs(input_path: Path, gold_path: Path, task: AbsTaskSTS) -> tuple[list[Ro
             skipped += 1
             continue
         value = parse_score(score.strip(), task.min_score, task.max_score, gold_path, number)
-        rows.append(
-            {"split": "test", "sentence1": columns[0], "sentence2": columns[1], "score": value}
-        )
+        row = {"split": "test", "sentence1": columns[0], "sentence2": columns[1], "score": value}
+        rows.append(check_sentences(row, input_path, number))
     return rows, skipped

@@ -1,18 +1,27 @@
 """STS-Benchmark release: ``sts-{train,dev,test}.csv``.
 
-Tab-separated without quoting (quote characters are literal, so read with ``csv.QUOTE_NONE``):
-genre, file, year, id, score, sentence1, sentence2, and on some lines extra source columns.
+Tab-separated without quoting (quote characters are literal): genre, file, year, id, score,
+sentence1, sentence2, and on some lines extra source columns. A pair id (file, year, id) appears
+once per file and both sentences must be non-blank.
 Writes ``{train,validation,test}.jsonl.gz`` with the columns of ``mteb/stsbenchmark-sts``:
 split, genre, dataset, year, sid, score, sentence1, sentence2.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.data.importers.base import Converted, Row, Table, parse_score, read_lines, source_error
+from harness.data.importers.base import (
+    Converted,
+    Row,
+    Table,
+    check_sentences,
+    parse_score,
+    read_tsv,
+    shown,
+    source_error,
+)
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTaskSTS
@@ -41,9 +50,9 @@ def convert(src: Path, task: AbsTaskSTS) -> Converted:
 
 
 def _rows(path: Path, part: str, task: AbsTaskSTS) -> list[Row]:
-    reader = csv.reader(read_lines(path), delimiter="\t", quoting=csv.QUOTE_NONE)
     rows: list[Row] = []
-    for number, columns in enumerate(reader, 1):
+    first_seen: dict[tuple[str, str, str], int] = {}
+    for number, columns in read_tsv(path):
         if len(columns) < 7:
             raise source_error(
                 path,
@@ -52,16 +61,20 @@ def _rows(path: Path, part: str, task: AbsTaskSTS) -> list[Row]:
                 f"(genre, file, year, id, score, sentence1, sentence2), found {len(columns)}",
             )
         genre, dataset, year, sid, score, sentence1, sentence2 = columns[:7]
-        rows.append(
-            {
-                "split": part,
-                "genre": genre,
-                "dataset": dataset,
-                "year": year,
-                "sid": sid,
-                "score": parse_score(score, task.min_score, task.max_score, path, number),
-                "sentence1": sentence1,
-                "sentence2": sentence2,
-            }
-        )
+        pair_id = (dataset, year, sid)
+        if pair_id in first_seen:
+            first = first_seen[pair_id]
+            raise source_error(path, number, f"duplicate pair id {shown(pair_id)} (line {first})")
+        first_seen[pair_id] = number
+        row = {
+            "split": part,
+            "genre": genre,
+            "dataset": dataset,
+            "year": year,
+            "sid": sid,
+            "score": parse_score(score, task.min_score, task.max_score, path, number),
+            "sentence1": sentence1,
+            "sentence2": sentence2,
+        }
+        rows.append(check_sentences(row, path, number))
     return rows

@@ -32,9 +32,11 @@ def write_mirror(
     an interrupted import never leaves a folder that looks complete.
     """
     target = safe_join(out, repo_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.importing-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise HarnessError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
     try:
         for table in converted.tables:
             _write_rows(safe_join(staging, table.path), table.rows)
