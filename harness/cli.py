@@ -23,6 +23,7 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore")
     from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # importing transformers reset its logger's level
     hf_logging.disable_progress_bar()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -18,6 +18,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from harness.errors import HarnessError, unknown_choice
+from harness.models.prompts import INSTRUCTION
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -110,7 +111,11 @@ def _schema_keys(node: type) -> list[str]:
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:
     """Compose ``configs/config.yaml`` with Hydra overrides; user mistakes become HarnessError."""
-    from hydra.errors import ConfigCompositionException, MissingConfigException
+    from hydra.errors import (
+        ConfigCompositionException,
+        MissingConfigException,
+        OverrideParseException,
+    )
     from omegaconf.errors import OmegaConfBaseException
 
     register_configs()
@@ -119,6 +124,9 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
             cfg = compose(config_name="config", overrides=overrides)
+        OmegaConf.to_container(cfg, resolve=True)  # a bad ${...} fails here, not mid-run
+    except OverrideParseException as exc:
+        raise _unparsable_override(overrides, exc) from None
     except MissingConfigException as exc:
         group = next(
             (g for g in ("model", "tasks") if f"'{g}'" in str(exc) or f"{g}/" in str(exc)), None
@@ -128,11 +136,31 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
             raise unknown_choice(f"{group} config", bad, _group_options(group)) from None
         raise _missing_hydra_option(exc) from None
     except (ConfigCompositionException, OmegaConfBaseException, ValueError) as exc:
+        key = getattr(exc, "full_key", None)
+        if key:  # e.g. an interpolation that does not resolve
+            raise HarnessError(f"{key}: {_one_line(exc)}") from None
         raise HarnessError(_explain_composition_error(exc)) from None
     finally:
         GlobalHydra.instance().clear()
     validate(cfg)
     return cfg
+
+
+def _unparsable_override(overrides: list[str], exc: Exception) -> HarnessError:
+    """The override Hydra's grammar rejects (braces, brackets, quotes), and how to quote it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser, bad = OverridesParser.create(), "?"
+    for override in overrides:
+        try:
+            parser.parse_overrides([override])
+        except OverrideParseException:
+            bad = override
+            break
+    return HarnessError(
+        f"cannot parse override {bad!r} ({_one_line(exc).split(' See https')[0]}); quote a value "
+        "with special characters, e.g. ++model.prompts.query='query: {instruction} '")
 
 
 def _missing_hydra_option(exc: Exception) -> HarnessError:
@@ -189,8 +217,32 @@ def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
         raise unknown_choice(kind, value, choices)
 
 
+def _check_keys(cfg: DictConfig) -> None:
+    """Keys added with Hydra's ``+`` must still be settings of the schema."""
+    for parent, node, schema in (("", cfg, RunConfig), ("model", cfg.model, ModelConfig),
+                                 ("tasks", cfg.tasks, TasksConfig)):
+        valid = _schema_keys(schema)
+        for key in node:
+            if key not in valid:
+                raise unknown_choice("config key", _prefix(parent, str(key)),
+                                     [_prefix(parent, k) for k in valid])
+
+
+def _check_prompts(prompts: DictConfig) -> None:
+    """A prompt may hold the placeholder ``{instruction}`` and no other brace."""
+    for key, template in prompts.items():
+        rest = str(template).replace(INSTRUCTION, "")
+        if "{" in rest or "}" in rest:
+            field = re.search(r"\{[^{}]*\}", rest)
+            what = f"placeholder {field.group(0)}" if field else "an unbalanced brace"
+            raise HarnessError(
+                f"model.prompts.{key}: {what} in prompt {str(template)!r}; the only placeholder "
+                f"is {INSTRUCTION} (the task's instruction from mteb)")
+
+
 def validate(cfg: DictConfig) -> None:
     """Check values that have a fixed set of choices or a valid range."""
+    _check_keys(cfg)
     model = cfg.model
     _check_choice("backend", model.backend, BACKENDS)
     _check_choice("pooling", model.pooling, POOLINGS)
@@ -212,8 +264,12 @@ def validate(cfg: DictConfig) -> None:
         parse_shard(cfg.shard)
     if model.max_length < 2:
         raise HarnessError(f"model.max_length must be at least 2, got {model.max_length}")
+    _check_prompts(model.prompts)
     if cfg.dims:
         offered = list(model.dims)
+        negative = [d for d in cfg.dims if d < 1]
+        if negative:
+            raise HarnessError(f"dims must be positive integers, got {negative[0]}")
         if model.dim_mode == "none":
             raise HarnessError(
                 f"dims={list(cfg.dims)} but model {model.name!r} has no MRL dims "

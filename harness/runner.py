@@ -26,6 +26,7 @@ from harness.results import (
     read_manifest,
     read_task_result,
     run_folder,
+    version_drift,
     write_manifest,
     write_task_result,
 )
@@ -90,7 +91,9 @@ def git_commit() -> str | None:
 
 
 def _is_done(folder: Path, task_name: str) -> bool:
-    return read_task_result(folder / f"{task_name}.json") is not None
+    """A readable result written by the installed mteb (another version's is recomputed)."""
+    path = folder / f"{task_name}.json"
+    return read_task_result(path, mteb_version=version("mteb")) is not None
 
 
 def evaluate(cfg: DictConfig) -> RunSummary:
@@ -100,6 +103,11 @@ def evaluate(cfg: DictConfig) -> RunSummary:
     summary = RunSummary(folders={
         dim: run_folder(cfg.output_dir, model.name, model.revision, dim) for dim in dims})
     tasks = task_objects(cfg.tasks, cfg.data_root)
+    installed = library_versions()
+    for folder in summary.folders.values():
+        drift = version_drift(folder, installed)
+        if drift:
+            log.warning(drift)
     if cfg.shard:
         tasks = shard_tasks(tasks, cfg.shard)
     todo = {}

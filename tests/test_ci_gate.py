@@ -24,7 +24,7 @@ def test_ci_suite_passes_against_committed_baseline(data_root: Path, tmp_path: P
 def test_lowered_score_fails_with_diff(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(BASELINE, copy)
-    path = next(copy.rglob("STS13.json"))
+    path = copy / "sentence-transformers__all-MiniLM-L6-v2" / "local" / "STS13.json"
     result = read_task_result(path)
     assert result is not None
     for entry in result.scores["test"]:

@@ -185,6 +185,13 @@ class HarnessEncoder(AbsEncoder):
             half = len(texts) // 2
             return np.concatenate([self._forward(texts[:half], positions[:half]),
                                    self._forward(texts[half:], positions[half:])])
+        except RuntimeError as exc:  # the CPU allocator's out-of-memory error
+            if "can't allocate memory" not in str(exc) and "not enough memory" not in str(exc):
+                raise
+            raise HarnessError(
+                f"out of memory on {self.backend.device} encoding a batch of {len(texts)} texts; "
+                f"lower batch_size= (now {self.batch_size}) or max_batch_tokens= (now "
+                f"{self.max_batch_tokens})") from None
         bad = ~np.isfinite(pooled).all(axis=1)
         if bad.any():
             if not self.precision_fallback:

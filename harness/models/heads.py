@@ -103,6 +103,10 @@ class DimProjector:
             if bias is not None:
                 vectors = vectors + bias
         elif dim is not None and self.mode == "truncate":
+            if dim > vectors.shape[1]:
+                raise HarnessError(
+                    f"dims={dim} exceeds the model's native dim {vectors.shape[1]}: truncation "
+                    f"only shortens vectors (choose dims <= {vectors.shape[1]})")
             vectors = vectors[:, :dim]
         if self.normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -59,6 +59,11 @@ def weights_fingerprint(model_dir: str) -> str:
 
 def _load_error(model: DictConfig, path: str, exc: Exception) -> HarnessError:
     where = "folder" if Path(path).exists() else "hub id"
+    if "custom code" in str(exc) or "trust_remote_code" in str(exc):
+        return HarnessError(
+            f"model {model.name!r} ({where} {path!r}) needs the custom code of its repository, "
+            "which runs only when you allow it: read that code, then rerun with "
+            "model.trust_remote_code=true")
     reason = " ".join(str(exc).split()).split(". ")[0][:200]
     return HarnessError(
         f"cannot load model {model.name!r} from {where} {path!r} ({type(exc).__name__}: "
