@@ -128,9 +128,9 @@ class ComparisonReport:
             lines += [f"## {section.run} vs {section.reference}", "",
                       "| task | ours | published | delta | metric | source | verdict |",
                       "|---|---:|---:|---:|---|---|---|"]
-            lines += [f"| {r.task} | {_pct(r.ours)} | {_pct(r.published)} | "
+            lines += [f"| {r.task} | {format_pct(r.ours)} | {format_pct(r.published)} | "
                       f"{'-' if r.delta is None else f'{r.delta * 100:+.4f}'} | {r.metric} | "
-                      f"{_short(r.source)} | {r.verdict} |" for r in section.rows]
+                      f"{short_source(r.source)} | {r.verdict} |" for r in section.rows]
             for title, names in (("Only in our results", section.ours_only),
                                  ("Only in the published reference", section.published_only)):
                 lines += ["", f"{title} ({len(names)}): {', '.join(names) or '-'}"]
@@ -139,11 +139,12 @@ class ComparisonReport:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def _pct(value: float | None) -> str:
+def format_pct(value: float | None) -> str:
+    """A 0-1 score as x100 with 2 decimals (``-`` for none); shared with the HTML report."""
     return "-" if value is None else f"{value * 100:.2f}"
 
 
-def _short(source: str) -> str:
+def short_source(source: str) -> str:
     """A 40-hex model revision shortened to 12 characters; other sources as they are."""
     return source[:12] if re.fullmatch(r"[0-9a-f]{40}", source) else source
 

@@ -17,10 +17,10 @@ from harness.errors import HarnessError, unknown_choice
 from harness.report.compare import (
     ComparisonReport,
     ComparisonRow,
-    _pct,
-    _short,
     compare,
+    format_pct,
     name_key,
+    short_source,
 )
 from harness.report.plots import category_chart, category_means, mrl_chart, mrl_means
 from harness.report.table import expected_tasks, render, summary_table, task_table
@@ -103,9 +103,9 @@ def _only_model(scores: pd.DataFrame, model: str | None) -> pd.DataFrame:
 def _deltas(section_rows: list[ComparisonRow]) -> pd.DataFrame:
     """A comparison section as the table :meth:`ComparisonReport.to_markdown` prints."""
     return pd.DataFrame([{
-        "task": r.task, "ours": _pct(r.ours), "published": _pct(r.published),
+        "task": r.task, "ours": format_pct(r.ours), "published": format_pct(r.published),
         "delta": "-" if r.delta is None else f"{r.delta * 100:+.4f}", "metric": r.metric,
-        "source": _short(r.source), "verdict": r.verdict} for r in section_rows])
+        "source": short_source(r.source), "verdict": r.verdict} for r in section_rows])
 
 
 def _comparison_html(report: ComparisonReport) -> str:
