@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, unknown_choice
 
 STORAGE_DTYPES = {"fp32": np.float32, "fp16": np.float16}
 KEY_BYTES = 16
@@ -242,8 +242,6 @@ def clear_cache(cache_dir: str | Path, model: str | None = None) -> list[CacheEn
     if model is not None:
         models = {e.model for e in entries}
         if model not in models:
-            from harness.errors import unknown_choice
-
             raise unknown_choice("cached model", model, models)
         entries = [e for e in entries if e.model == model]
     for entry in entries:

@@ -26,6 +26,19 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``{relative name: text or bytes}`` under ``folder`` (text as UTF-8, lone surrogates
+    kept so hostile-input tests can write them); returns ``folder``."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    return folder
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 1800
             ) -> subprocess.CompletedProcess[str]:
     """Run ``harness ARGS`` in a subprocess, as a user would."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import datasets
 import mteb
 import pytest
+from conftest import write_files
 
 from harness.data import (
     data_status,
@@ -46,17 +47,6 @@ def loaded(name: str, root: Path) -> mteb.AbsTask:
     assert use_local_data(task, root)
     task.load_data()
     return task
-
-
-def write(folder: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
 
 
 # --- real data -------------------------------------------------------------------------------
@@ -213,7 +203,7 @@ def test_missing_data_error_names_folder_and_import_command(tmp_path):
 
 
 def test_missing_data_error_for_a_local_folder_that_fails_to_load(tmp_path):
-    write(tmp_path / "mteb" / "biosses-sts", {"README.md": "---\nbroken: [\n"})
+    write_files(tmp_path / "mteb" / "biosses-sts", {"README.md": "---\nbroken: [\n"})
     task = mteb.get_task("BIOSSES")
     assert use_local_data(task, tmp_path)
     message = str(missing_data_error(task, tmp_path, ValueError("bad card")))
@@ -228,7 +218,7 @@ BIOSSES_TSV = "id\tsentence1\tsentence2\tscore_mean\n1\tA b.\tC d.\t2.0\n2\tE f.
 
 
 def test_semeval_skips_unscored_pairs_and_loads(tmp_path):
-    src = write(
+    src = write_files(
         tmp_path / "sts16",
         {
             "STS2016.input.answer-answer.txt": "a\tb\nc\td\ne\tf\tsource-a\tsource-b\n",
@@ -318,14 +308,14 @@ def test_semeval_skips_unscored_pairs_and_loads(tmp_path):
     ],
 )
 def test_malformed_sources_name_file_and_line(tmp_path, task, files, error):
-    src = write(tmp_path / "src", files)
+    src = write_files(tmp_path / "src", files)
     with pytest.raises(HarnessError, match=error):
         import_dataset(src, tmp_path / "out", task)
     assert not (tmp_path / "out" / "mteb").exists()
 
 
 def test_unknown_task_and_unrecognised_folders(tmp_path):
-    src = write(tmp_path / "src", {"notes/readme.txt": "hello"})
+    src = write_files(tmp_path / "src", {"notes/readme.txt": "hello"})
     with pytest.raises(HarnessError, match="unknown importable task 'STS99'"):
         import_dataset(src, tmp_path / "out", "STS99")
     with pytest.raises(HarnessError, match="no importable dataset folder"):
@@ -333,7 +323,7 @@ def test_unknown_task_and_unrecognised_folders(tmp_path):
 
 
 def test_subset_shared_by_several_years_needs_task(tmp_path):
-    src = write(
+    src = write_files(
         tmp_path / "sts",
         {"STS.input.headlines.txt": "a\tb\n", "STS.gs.headlines.txt": "3\n"},
     )
@@ -349,8 +339,8 @@ def test_generic_layout_needs_a_telling_folder_name(tmp_path):
         "train.csv": "text,category\nx,a\n",
         "test.csv": "text,category\ny,a\n",
     }
-    write(tmp_path / "src" / "intents", files)
-    write(tmp_path / "src" / "banking77", files)
+    write_files(tmp_path / "src" / "intents", files)
+    write_files(tmp_path / "src" / "banking77", files)
     summaries = import_dataset(tmp_path / "src", tmp_path / "out")
     assert [(s.source.name, s.task) for s in summaries] == [
         ("banking77", "Banking77Classification"),
@@ -360,12 +350,12 @@ def test_generic_layout_needs_a_telling_folder_name(tmp_path):
 
 
 def test_reimport_replaces_and_failed_write_keeps_old_folder(tmp_path, monkeypatch):
-    src = write(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
+    src = write_files(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
     out = tmp_path / "out"
     (summary,) = import_dataset(src, out)
     marker = json.loads((summary.folder / ".harness-import.json").read_text())
     assert marker["task"] == "BIOSSES" and marker["rows"] == {"test": 2}
-    write(src, {"biosses.tsv": BIOSSES_TSV + "3\tI j.\tK l.\t1.0\n"})
+    write_files(src, {"biosses.tsv": BIOSSES_TSV + "3\tI j.\tK l.\t1.0\n"})
 
     def broken(staging: Path, target: Path) -> None:
         raise OSError("disk full")
@@ -381,7 +371,7 @@ def test_reimport_replaces_and_failed_write_keeps_old_folder(tmp_path, monkeypat
 
 
 def test_refuses_symlink_escape_out_of_out(tmp_path):
-    src = write(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
+    src = write_files(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
     out, outside = tmp_path / "out", tmp_path / "outside"
     outside.mkdir()
     out.mkdir()
@@ -392,7 +382,7 @@ def test_refuses_symlink_escape_out_of_out(tmp_path):
 
 
 def test_refuses_dotdot_escape_out_of_out(tmp_path, monkeypatch):
-    src = write(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
+    src = write_files(tmp_path / "biosses", {"biosses.tsv": BIOSSES_TSV})
     metadata = type(mteb.get_task("BIOSSES")).metadata
     monkeypatch.setitem(metadata.dataset, "path", "../escaped")
     with pytest.raises(HarnessError, match="outside --out"):

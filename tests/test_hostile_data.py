@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mteb
 import pytest
-from conftest import run_cli
+from conftest import run_cli, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,17 +38,6 @@ MAX_MESSAGE = 400
 
 def stsb(sid: str = "0001", score: object = 1, one: str = "A man.", two: str = "A dog.") -> str:
     return STSB.format(sid=sid, score=score, one=one, two=two)
-
-
-def write(folder: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8", errors="surrogatepass")
-    return folder
 
 
 def one_line(exc: BaseException) -> str:
@@ -146,7 +135,7 @@ CASES = [
 
 @pytest.mark.parametrize(("task", "files", "error"), CASES)
 def test_hostile_file_is_one_line_naming_file_and_line(tmp_path, task, files, error):
-    src = write(tmp_path / "src", files)
+    src = write_files(tmp_path / "src", files)
     with pytest.raises(HarnessError) as caught:
         import_dataset(src, tmp_path / "out", task)
     message = one_line(caught.value)
@@ -168,12 +157,12 @@ def test_hostile_file_is_one_line_naming_file_and_line(tmp_path, task, files, er
     ],
 )
 def test_unusual_but_valid_files_import(tmp_path, task, files, rows):
-    (summary,) = import_dataset(write(tmp_path / "src", files), tmp_path / "out", task)
+    (summary,) = import_dataset(write_files(tmp_path / "src", files), tmp_path / "out", task)
     assert summary.rows == rows
 
 
 def test_unscored_pairs_are_a_counted_skip(tmp_path):
-    src = write(tmp_path / "src", {"STS.input.MSRpar.txt": "a\tb\nc\td\ne\tf\n",
+    src = write_files(tmp_path / "src", {"STS.input.MSRpar.txt": "a\tb\nc\td\ne\tf\n",
                                    "STS.gs.MSRpar.txt": "1\n \n\n"})
     (summary,) = import_dataset(src, tmp_path / "out", "STS12")
     assert (summary.rows, summary.skipped_rows) == ({"test": 1}, 2)
@@ -181,7 +170,7 @@ def test_unscored_pairs_are_a_counted_skip(tmp_path):
 
 
 def test_unreadable_file_is_one_line(tmp_path):
-    src = write(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
+    src = write_files(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
     (src / "biosses.tsv").chmod(0)
     try:
         if (src / "biosses.tsv").read_bytes():  # root can read it anyway
@@ -202,7 +191,7 @@ def test_safe_join_refuses_escapes(tmp_path, relative):
 
 
 def test_import_refuses_a_symlinked_dataset_folder(tmp_path):
-    src = write(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
+    src = write_files(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
     outside = tmp_path / "outside"
     outside.mkdir()
     (tmp_path / "out" / "mteb").mkdir(parents=True)
@@ -213,7 +202,7 @@ def test_import_refuses_a_symlinked_dataset_folder(tmp_path):
 
 
 def test_out_that_is_a_file_is_one_line(tmp_path):
-    src = write(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
+    src = write_files(tmp_path / "src", {"biosses.tsv": BIOSSES_HEADER + "1\ta\tb\t2\n"})
     (tmp_path / "out").write_text("not a folder")
     with pytest.raises(HarnessError, match=r"cannot write into --out .*out: Not a directory"):
         import_dataset(src, tmp_path / "out", "BIOSSES")
@@ -311,7 +300,7 @@ def _build_or_error(src: Path, out: Path) -> object:
     ],
 )
 def test_cli_hostile_data_exit_2_one_line(tmp_path, files, args, must_name):
-    src = write(tmp_path / "src", files)
+    src = write_files(tmp_path / "src", files)
     out = tmp_path / "out"
     proc = run_cli(*[a.format(src=src) for a in args], "--out", str(out))
     assert proc.returncode == 2, proc.stderr[-2000:]
@@ -384,7 +373,7 @@ def _as_bytes(content: str | bytes) -> bytes:
 def _import_or_error(task: str, files: dict[str, str | bytes]) -> None:
     """Import random files: a valid import, or one HarnessError line naming the source."""
     with tempfile.TemporaryDirectory() as tmp:
-        src = write(Path(tmp) / "src", {n: _as_bytes(c) for n, c in files.items()})
+        src = write_files(Path(tmp) / "src", {n: _as_bytes(c) for n, c in files.items()})
         try:
             (summary,) = import_dataset(src, Path(tmp) / "out", task)
         except HarnessError as exc:
