@@ -20,6 +20,7 @@ from harness.data import (
 )
 from harness.data.importers import writer
 from harness.errors import HarnessError
+from harness.tasks import EagerColumnDataset, load_task_data
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SIX = {"STSBenchmark", "STS12", "STS13", "BIOSSES", "SciFact", "Banking77Classification"}
@@ -145,6 +146,19 @@ def test_banking77_labels_are_encoded_like_the_hub(mirror):
         assert counts == label_stats["labels"]
     assert task.dataset["test"][0]["label_text"] == "card_arrival"
     assert task.dataset["test"][0]["label"] == 11
+
+
+@needs_data
+def test_harness_loads_columns_as_lists_with_the_same_values(mirror):
+    """datasets' lazy Column is swapped for a list (mteb's classification indexes it per row)."""
+    task = mteb.get_task("Banking77Classification")
+    assert load_task_data(task, str(mirror[0])) == "local"
+    train = task.dataset["train"]
+    assert isinstance(train, EagerColumnDataset)
+    labels = train["label"]
+    assert isinstance(labels, list) and len(labels) == 10003
+    assert labels == list(datasets.Dataset.__getitem__(train, "label"))
+    assert train[5] == datasets.Dataset.__getitem__(train, 5)
 
 
 # --- mirror behaviour ------------------------------------------------------------------------
