@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import platform
 import socket
@@ -69,8 +70,9 @@ def resolve_precision(precision: str, recipe_dtype: str, device: str) -> str:
     return precision
 
 
+@functools.cache
 def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries that change scores."""
+    """Installed versions of the libraries that change scores (read once per process)."""
     versions = {}
     for name in LIBRARIES:
         try:
@@ -160,7 +162,8 @@ def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
 def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
                encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
     dims = list(summary.folders)
-    manifests = {d: _base_manifest(cfg, device, precision) for d in dims}
+    base_manifest = _base_manifest(cfg, device, precision)
+    manifests = dict.fromkeys(dims, base_manifest)
     for task in tasks:
         name = task.metadata.name
         if name not in todo:

@@ -21,13 +21,14 @@ def _benchmark(name: str) -> mteb.Benchmark:
         raise unknown_choice("benchmark", name, names) from None
 
 
-def _mteb_task(name: str) -> AbsTask:
+def mteb_task(name: str) -> AbsTask:
+    """mteb's task ``name``; an unknown name is a one-line error listing the valid names."""
     try:
         return mteb.get_task(name)
     except (KeyError, ValueError):
-        from mteb.get_tasks import _TASKS_REGISTRY  # the registry mteb itself looks names up in
-
-        raise unknown_choice("task", name, list(_TASKS_REGISTRY)) from None
+        every_task = mteb.get_tasks(exclude_superseded=False, exclude_private=False,
+                                    exclude_beta=False)  # all that get_task accepts
+        raise unknown_choice("task", name, [t.metadata.name for t in every_task]) from None
 
 
 def task_objects(tasks: DictConfig, data_root: str | None = None) -> list[AbsTask]:
@@ -54,7 +55,7 @@ def task_objects(tasks: DictConfig, data_root: str | None = None) -> list[AbsTas
                 raise HarnessError(f"task {name!r} is built locally: pass data_root=DIR")
             result.append(longtext_task(name, root))
         else:
-            result.append(_mteb_task(name))
+            result.append(mteb_task(name))
     return result
 
 

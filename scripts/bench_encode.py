@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import mteb
 import pandas as pd
@@ -33,6 +36,7 @@ TASKS = ["STSBenchmark", "BIOSSES", "Banking77Classification", "SciFact"]
 SWEEP_DIMS = [64, 128, 256, 384]
 ENCODE_BOUND_TYPES = {"STS", "Retrieval"}  # the warm and sweep targets apply to these
 PEER_TYPES = {"Classification"}  # warm is compared with mteb's CachedEmbeddingWrapper here
+SHORT_TASK_S = 10.0  # tasks whose plain run is shorter are timed --repeats times
 
 
 def rss_mb() -> float:
@@ -102,29 +106,52 @@ def harness_phase(task_name: str, data_root: Path, out: Path, cache: Path, devic
     return dict(zip(scores["label"], scores["main_score"], strict=True)), summary.texts_encoded
 
 
+def timed(record: dict, repeats: int, phase: Callable[[int], Any]) -> Any:
+    """Run ``phase(0) .. phase(repeats - 1)``; record the median seconds and the highest peak
+    RSS; return the last run's result."""
+    runs: list[dict] = []
+    for repeat in range(repeats):
+        runs.append({})
+        with measure(runs[-1]):
+            result = phase(repeat)
+    record.update(seconds=statistics.median(run["seconds"] for run in runs),
+                  peak_rss_mb=max(run["peak_rss_mb"] for run in runs), repeats=repeats)
+    return result
+
+
 def bench_task(task_name: str, args: argparse.Namespace, work: Path, mrl_dir: Path) -> dict:
     """All phases for one task; the row of the table (seconds, ratios, scores, peak RSS)."""
-    phases: dict[str, dict] = {}
+    phases: dict[str, dict] = {name: {} for name in ("plain", "cold", "warm", "sweep4", "single")}
     task_type = mteb.get_task(task_name).metadata.type
     sweep = (*mrl_overrides(mrl_dir, SWEEP_DIMS), f"dims=[{','.join(map(str, SWEEP_DIMS))}]")
     single = (*mrl_overrides(mrl_dir, SWEEP_DIMS), f"dims=[{SWEEP_DIMS[0]}]")
-    with measure(phases.setdefault("plain", {})):
-        phases["plain"]["score"] = plain_mteb(task_name, args.data_root, args.device,
-                                              args.precision)
+
+    def plain(_: int, cache_path: Path | None = None) -> float:
+        return plain_mteb(task_name, args.data_root, args.device, args.precision, cache_path)
+
+    phases["plain"]["score"] = timed(phases["plain"], 1, plain)
+    # short tasks are timed several times (median): one run of a few seconds is mostly noise
+    repeats = args.repeats if phases["plain"]["seconds"] < SHORT_TASK_S else 1
+    if repeats > 1:
+        timed(phases["plain"], repeats, plain)
     if task_type in PEER_TYPES:  # mteb's cached peer: fill its cache, then time it warm
+        peer_cache = work / f"peer-{task_name}"
         for phase in ("peer_cold", "peer_warm"):
-            with measure(phases.setdefault(phase, {})):
-                phases[phase]["score"] = plain_mteb(task_name, args.data_root, args.device,
-                                                    args.precision, work / f"peer-{task_name}")
+            phases[phase] = {"score": timed(phases.setdefault(phase, {}), 1,
+                                            lambda r: plain(r, peer_cache))}
     for phase, extra, cache_dir in (
-        ("cold", (), work / f"cache-{task_name}"),
-        ("warm", (), work / f"cache-{task_name}"),
-        ("sweep4", sweep, work / f"sweep-{task_name}"),
-        ("single", single, work / f"single-{task_name}"),
+        ("cold", (), "cache-{r}"),  # a fresh cache each repeat
+        ("warm", (), f"cache-{repeats - 1}"),  # the cache the last cold run filled
+        ("sweep4", sweep, "sweep-{r}"),
+        ("single", single, "single-{r}"),
     ):
-        with measure(phases.setdefault(phase, {})):
-            scores, encoded = harness_phase(task_name, args.data_root, work / f"out-{phase}",
-                                            cache_dir, args.device, args.precision, *extra)
+        def harness(repeat: int, phase: str = phase, extra: tuple = extra,
+                    cache_dir: str = cache_dir) -> tuple[dict[str, float], int]:
+            return harness_phase(task_name, args.data_root, work / f"out-{phase}",
+                                 work / task_name / cache_dir.format(r=repeat), args.device,
+                                 args.precision, *extra)
+
+        scores, encoded = timed(phases[phase], repeats, harness)
         phases[phase].update(texts_encoded=encoded, scores=scores)
 
     seconds = {name: phase["seconds"] for name, phase in phases.items()}
@@ -147,6 +174,7 @@ def bench_task(task_name: str, args: argparse.Namespace, work: Path, mrl_dir: Pa
         "max_score_diff": max(max(abs(s - phases["plain"]["score"]) for s in minilm),
                               abs(sweep_first - single_first)),
         "peak_rss_mb": {name: round(phase["peak_rss_mb"]) for name, phase in phases.items()},
+        "repeats": repeats,
     }
 
 
@@ -177,6 +205,8 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=TASKS)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help=f"runs per phase (median) on tasks under {SHORT_TASK_S:.0f} s plain")
     parser.add_argument("--out", type=Path, default=Path("results/bench/encode.json"))
     args = parser.parse_args()
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from harness.data.importers import importable_tasks
 from harness.data.importers.base import MARKER_NAME
-from harness.errors import HarnessError, unknown_choice
+from harness.errors import HarnessError
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTask
@@ -63,14 +63,9 @@ def data_status(task_name: str, data_root: str | Path | None) -> str:
     "local" (in the mirror), "other revision (imported for X)", "importable" (not in the mirror
     but ``harness data import`` can write it) or "hub only".
     """
-    import mteb
+    from harness.tasks import mteb_task
 
-    try:
-        task = mteb.get_task(task_name)
-    except KeyError:
-        raise unknown_choice(
-            "task", task_name, (t.metadata.name for t in mteb.get_tasks())
-        ) from None
+    task = mteb_task(task_name)
     if data_root is not None:
         folder = local_dataset_dir(task, check_data_root(data_root))
         if _holds_data(folder):
