@@ -137,8 +137,8 @@ def bench_task(task_name: str, args: argparse.Namespace, work: Path, mrl_dir: Pa
     if task_type in PEER_TYPES:  # mteb's cached peer: fill its cache, then time it warm
         peer_cache = work / f"peer-{task_name}"
         for phase in ("peer_cold", "peer_warm"):
-            phases[phase] = {"score": timed(phases.setdefault(phase, {}), 1,
-                                            lambda r: plain(r, peer_cache))}
+            phases[phase] = {}
+            phases[phase]["score"] = timed(phases[phase], 1, lambda r: plain(r, peer_cache))
     for phase, extra, cache_dir in (
         ("cold", (), "cache-{r}"),  # a fresh cache each repeat
         ("warm", (), f"cache-{repeats - 1}"),  # the cache the last cold run filled
