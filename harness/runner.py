@@ -161,9 +161,7 @@ def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
 
 def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
                encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
-    dims = list(summary.folders)
     base_manifest = _base_manifest(cfg, device, precision)
-    manifests = dict.fromkeys(dims, base_manifest)
     for task in tasks:
         name = task.metadata.name
         if name not in todo:
@@ -180,7 +178,7 @@ def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
                     encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
                 ).task_results[0]
                 write_task_result(result, summary.folders[dim])
-                record_task(summary.folders[dim], manifests[dim], name, {
+                record_task(summary.folders[dim], base_manifest, name, {
                     "data": source,
                     "wall_time_s": round(time.perf_counter() - dim_started, 3),
                     "texts_encoded": encoder.texts_encoded - before,
