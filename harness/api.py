@@ -1,79 +1,151 @@
-"""The Python API behind the CLI: what ``harness <command>`` calls, importable by users."""
+"""The Python API: everything ``harness <command>`` does, importable by users.
+
+The CLI (``harness/cli/``) parses arguments, calls one function here and prints what it returns;
+nothing in ``cli/`` reaches past this module.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
-from omegaconf import DictConfig
 
-from harness.config import CONFIG_DIR, compose_config
-from harness.errors import HarnessError, unknown_choice
-from harness.report.table import longtext_table, render, summary_table, task_table
-from harness.results import load_scores
-from harness.runner import RunSummary, evaluate
+from harness.config import add_config_dir, load_config
+from harness.errors import (
+    DataError,
+    HarnessError,
+    HarnessRuntimeError,
+    ModelLoadError,
+    NonFiniteError,
+    ResourceError,
+    UsageError,
+    one_line,
+)
+from harness.launch import CFG_CHOICES, INFO_CHOICES, SweepRequest, launch, needs_hydra
+from harness.logs import quiet_libraries
+from harness.schema import RunConfig
+
+if TYPE_CHECKING:
+    from harness.runner import RunSummary
+
+__all__ = [
+    "CFG_CHOICES",
+    "INFO_CHOICES",
+    "DataError",
+    "HarnessError",
+    "HarnessRuntimeError",
+    "ModelLoadError",
+    "NonFiniteError",
+    "ResourceError",
+    "SweepRequest",
+    "UsageError",
+    "add_config_dir",
+    "build_longtext_sets",
+    "cache_report",
+    "clear_cache",
+    "compare",
+    "explain",
+    "import_data",
+    "launch",
+    "leaderboard",
+    "list_models",
+    "list_tasks",
+    "longtext_folder",
+    "longtext_formats",
+    "needs_hydra",
+    "one_line",
+    "parse_duration",
+    "quiet_libraries",
+    "regress",
+    "run",
+    "status",
+    "table_layouts",
+    "task_list_types",
+    "write_report",
+]
 
 
-def run(overrides: list[str] | DictConfig | None = None) -> RunSummary:
+def run(overrides: list[str] | RunConfig | None = None) -> RunSummary:
     """Evaluate a model on a task list: Hydra overrides (as on the command line) or a config."""
-    cfg = overrides if isinstance(overrides, DictConfig) else compose_config(overrides)
+    from harness.runner import evaluate
+
+    cfg = overrides if isinstance(overrides, RunConfig) else load_config(overrides)
     return evaluate(cfg)
+
+
+def explain(overrides: list[str] | None = None) -> str:
+    """``harness explain``: the model settings and the exact input per task and side."""
+    from harness.explain import explain as render_explanation
+
+    return render_explanation(list(overrides or []))
 
 
 def task_list_types(tasks_config: str) -> dict[str, str]:
     """Task -> mteb task type for a task-list config name (e.g. ``mteb_eng_v1``)."""
-    from harness.tasks import task_objects
+    from harness.tasks import task_list_types as types
 
-    options = sorted(p.stem for p in (CONFIG_DIR / "tasks").glob("*.yaml"))
-    if tasks_config not in options:
-        raise unknown_choice("tasks config", tasks_config, options)
-    cfg = compose_config([f"tasks={tasks_config}"])
-    return {t.metadata.name: t.metadata.type for t in task_objects(cfg.tasks, cfg.data_root)}
+    return types(tasks_config)
+
+
+def table_layouts() -> list[str]:
+    """The layouts ``harness table --layout`` accepts."""
+    from harness.report.table import LAYOUTS
+
+    return LAYOUTS.names()
 
 
 def leaderboard(results_dir: str | Path, tasks: str | None = None, fmt: str = "md",
                 layout: str = "mteb") -> str:
-    """The summary table (average + categories) and the per-task table, rendered; with
-    ``layout="longtext"`` the long-text suite in the stella card's layout."""
+    """The leaderboard tables of a results folder, rendered (markdown or csv); ``layout``
+    ``mteb`` (summary + per task, the model cards' layout) or ``longtext`` (stella's suite)."""
+    from harness.report.table import LAYOUTS, render
+    from harness.results import load_scores
+
+    build = LAYOUTS[layout]
     scores = load_scores(results_dir)
     if scores.empty:
-        raise HarnessError(f"no readable result JSON under {str(results_dir)!r}")
-    if layout == "longtext":
-        return render(longtext_table(scores), fmt)
+        raise UsageError(f"no readable result JSON under {str(results_dir)!r}")
     expected = task_list_types(tasks) if tasks else None
-    parts = [render(summary_table(scores, expected), fmt), render(task_table(scores, expected),
-                                                                  fmt)]
-    return "\n\n".join(parts)
+    return "\n\n".join(render(table, fmt) for table in build(scores, expected))
 
 
-def _read_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def list_models() -> str:
+    """A markdown table of the model recipes on the config search path."""
+    from harness.listing import models_table
+
+    return models_table().to_markdown(index=False)
 
 
-def list_configs(what: str, data_root: str | None = None) -> str:
-    """A table of the model recipes or the task lists (with task types and data status)."""
-    if what == "models":
-        rows = []
-        for path in sorted((CONFIG_DIR / "model").glob("*.yaml")):
-            recipe = _read_yaml(path)
-            rows.append({"recipe": path.stem, "loads": recipe.get("path") or recipe.get("name"),
-                         "pooling": recipe.get("pooling", "mean"),
-                         "max_length": recipe.get("max_length"),
-                         "source": recipe.get("source", "")})
-        return pd.DataFrame(rows).to_markdown(index=False)
-    from harness.data.mirror import data_status
-    from harness.tasks import task_objects
+def list_tasks(data_root: str | None = None) -> str:
+    """A markdown table of the task lists: task, type and where its data would come from."""
+    from harness.listing import tasks_table
 
-    rows = []
-    for path in sorted((CONFIG_DIR / "tasks").glob("*.yaml")):
-        cfg = compose_config([f"tasks={path.stem}"] + (
-            [f"data_root={data_root}"] if data_root else []))
-        for task in task_objects(cfg.tasks, data_root):
-            rows.append({"list": path.stem, "task": task.metadata.name,
-                         "type": task.metadata.type,
-                         "data": data_status(task.metadata.name, data_root)})
-    return pd.DataFrame(rows).to_markdown(index=False)
+    return tasks_table(data_root).to_markdown(index=False)
+
+
+def status(results_dir: str | Path, tasks: str, model: str | None = None,
+           stale_after: str = "30m") -> str:
+    """``harness status``: per model how many tasks are done/running/dead/failed/missing."""
+    from harness.status import render_status, status_table
+
+    table = status_table(results_dir, list(task_list_types(tasks)), model=model,
+                         stale_after=parse_duration(stale_after))
+    return render_status(table)
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``30m``, ``2h`` or ``1d`` -> seconds."""
+    from harness.status import parse_duration as parse
+
+    return parse(text)
+
+
+def import_data(src: str | Path, out: str | Path, task: str | None = None) -> list:
+    """``harness data import``: original files into the offline mirror; one summary each."""
+    from harness.data.importers import import_dataset
+
+    return import_dataset(Path(src), Path(out), task=task)
 
 
 def cache_report(cache_dir: str) -> str:
@@ -90,10 +162,33 @@ def cache_report(cache_dir: str) -> str:
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
+def clear_cache(cache_dir: str, model: str | None = None) -> str:
+    """``harness cache clear``: delete every namespace (or one model's); what was removed."""
+    from harness.cache import clear_cache as clear
+
+    removed = clear(cache_dir, model=model)
+    return (f"removed {len(removed)} cache namespace(s), "
+            f"{sum(e.entries for e in removed)} entries")
+
+
+def longtext_formats() -> list[str]:
+    """The source formats ``harness longtext build --format`` reads."""
+    from harness.longtext.source import FORMATS
+
+    return list(FORMATS)
+
+
+def longtext_folder(data_root: str | Path, name: str) -> Path:
+    """Where the long-text set ``name`` is built under ``data_root``."""
+    from harness.longtext import longtext_dir
+
+    return longtext_dir(Path(data_root), name)
+
+
 def _parse_ratio(text: str) -> tuple[int, int]:
     short, _, long = text.partition(":")
     if not (short.isdigit() and long.isdigit()) or int(long) == 0:
-        raise HarnessError(f"--short-long-ratio must look like 1:2, got {text!r}")
+        raise UsageError(f"--short-long-ratio must look like 1:2, got {text!r}")
     return int(short), int(long)
 
 
@@ -110,16 +205,39 @@ def build_longtext_sets(src: Path, out: Path, *, fmt: str | None = None, name: s
         from harness.longtext.positions import load_default_tokenizer
 
         options["tokenizer"] = load_default_tokenizer()
+    src, out = Path(src), Path(out)
     if fmt is not None:
         if not name:
-            raise HarnessError("--format needs --name (the task name of the set)")
+            raise UsageError("--format needs --name (the task name of the set)")
         files = sorted(src.glob("*.json")) if src.is_dir() else [src]
         return [build_longtext(files, fmt, name, out, **options)]
     if not src.is_dir():
-        raise HarnessError(f"{str(src)!r} is not a folder; give a data folder or --format")
+        raise UsageError(f"{str(src)!r} is not a folder; give a data folder or --format")
     names = [name] if name else [n for n, spec in LONGTEXT_SETS.items()
                                  if all((src / s).exists() for s in spec.sources)]
     if not names:
-        raise HarnessError(f"no known long-text source under {str(src)!r}; valid sets: "
-                           f"{', '.join(LONGTEXT_SETS)}")
+        raise UsageError(f"no known long-text source under {str(src)!r}; valid sets: "
+                         f"{', '.join(LONGTEXT_SETS)}")
     return [build_set(n, src, out, **options) for n in names]
+
+
+def compare(results_dir: str | Path, reference: str, model: str | None = None,
+            tolerance: float = 0.001):
+    """Our scores against published ones (a results-repo folder, ``hub`` or ``cards``)."""
+    from harness.report.compare import compare as run_compare
+
+    return run_compare(results_dir, reference, model=model, tolerance=tolerance)
+
+
+def regress(results_dir: str | Path, baseline: str | Path, tolerance: float = 0.005):
+    """The CI gate: main scores against a baseline folder (``report.ok`` False on a drop)."""
+    from harness.report.regress import regress as run_regress
+
+    return run_regress(results_dir, baseline, tolerance=tolerance)
+
+
+def write_report(results_dir: str | Path, out: str | Path, **options):
+    """``harness report``: report.html, report.md and PNGs in ``out``."""
+    from harness.report.html import write_report as write
+
+    return write(results_dir, out, **options)

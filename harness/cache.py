@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import HarnessError, unknown_choice
+from harness.errors import UsageError, unknown_choice
+from harness.fileio import atomic_write_text, read_json
 
 STORAGE_DTYPES = {"fp32": np.float32, "fp16": np.float16}
 KEY_BYTES = 16
@@ -63,7 +64,7 @@ def _crc(records: np.ndarray) -> np.ndarray:
 def _read_identity(folder: Path) -> dict | None:
     """The namespace's ``identity.json``, or None when it is missing or unreadable."""
     try:
-        identity = json.loads((folder / IDENTITY_FILE).read_text(encoding="utf-8"))
+        identity = read_json(folder / IDENTITY_FILE)
     except (OSError, ValueError):
         return None
     return identity if isinstance(identity, dict) else None
@@ -93,7 +94,7 @@ class EmbeddingCache:
 
     def __init__(self, cache_dir: str | Path, identity: dict, storage: str = "fp32"):
         if storage not in STORAGE_DTYPES:
-            raise HarnessError(f"unknown cache storage {storage!r}; valid choices: fp16, fp32")
+            raise UsageError(f"unknown cache storage {storage!r}; valid choices: fp16, fp32")
         self.identity = {**identity, "storage": storage}
         self.storage = storage
         self.folder = Path(cache_dir).expanduser() / namespace_of(self.identity)
@@ -173,7 +174,7 @@ class EmbeddingCache:
         dim = vectors.shape[1]
         self._open(dim)
         if dim != self._dim:
-            raise HarnessError(f"cache {self.folder} holds dim {self._dim} vectors, got {dim}")
+            raise UsageError(f"cache {self.folder} holds dim {self._dim} vectors, got {dim}")
         records = np.zeros(len(keys), dtype=_record_dtype(dim, self.storage))
         records["key"] = [np.void(k) for k in keys]
         records["vec"] = vectors.astype(STORAGE_DTYPES[self.storage])
@@ -181,9 +182,8 @@ class EmbeddingCache:
         if self._writer is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             if _stored_dim(self.folder) != dim:
-                tmp = self.folder / f".{IDENTITY_FILE}.{uuid.uuid4().hex}"
-                tmp.write_text(json.dumps({**self.identity, "dim": dim}, indent=2))
-                os.replace(tmp, self.folder / IDENTITY_FILE)
+                atomic_write_text(self.folder / IDENTITY_FILE,
+                                  json.dumps({**self.identity, "dim": dim}, indent=2))
             name = f"shard-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
             path = self.folder / name
             self._writer = path.open("ab")

@@ -1,116 +1,118 @@
-"""Structured configs (registered with Hydra's ConfigStore) and their composition.
+"""Where configs are found, and their composition into the typed schema (:mod:`harness.schema`).
 
-The dataclasses are the schema: a YAML key or an override that is not a field fails at
-composition time with the valid keys listed. Values with a fixed set of choices are checked by
-``validate`` so the error names the choices in the harness's own words.
+The schema's dataclasses state every default once: ``configs/config.yaml`` only picks the default
+recipe and task list. A YAML key or an override that is not a field fails at
+composition with the valid keys; values with a fixed set of choices are checked against the
+registries and tables of the modules that implement them.
+
+Configs are found on a search path: the package's own ``harness/configs/`` and then every folder
+named in ``$HARNESS_CONFIG_PATH`` (``os.pathsep``-separated; ``harness --config-dir DIR`` adds
+one). Each folder may hold ``model/``, ``tasks/`` and ``hydra/launcher/`` configs; a name defined
+in two folders is an error, so a recipe name always means one file.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
-from harness.errors import HarnessError, unknown_choice
-from harness.models.prompts import INSTRUCTION
+from harness._compat import hydra_bad_key, hydra_full_key, hydra_message, hydra_missing_option
+from harness.errors import UsageError, unknown_choice
+from harness.schema import ModelConfig, RunConfig, TasksConfig
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-
-BACKENDS = ("sentence-transformers", "transformers")
-POOLINGS = ("mean", "cls", "last_token")
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
-DTYPES = ("fp32", "fp16", "bf16")
-DIM_MODES = ("none", "head", "truncate")
-PADDING_SIDES = ("right", "left")
-SIMILARITIES = ("cosine", "dot")
-PROMPT_SIDES = ("query", "document", "symmetric")
-CACHE_STORAGES = ("fp32", "fp16")
-
-
-@dataclass
-class ModelConfig:
-    """A model recipe: what to load and exactly how its authors encoded text."""
-
-    name: str = MISSING  # model id as published, e.g. sentence-transformers/all-MiniLM-L6-v2
-    path: str | None = None  # hub id or local folder to load from; None means `name`
-    revision: str | None = None
-    backend: str = "sentence-transformers"
-    pooling: str = "mean"
-    normalize: bool = True
-    max_length: int = 512
-    dtype: str = "fp32"  # the authors' precision, used on CUDA when precision=auto
-    prompts: dict[str, str] = field(default_factory=dict)
-    append_eos: bool = False
-    padding_side: str = "right"
-    trust_remote_code: bool = False
-    config_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model's config
-    dims: list[int] = field(default_factory=list)  # MRL dims the model offers
-    default_dim: int | None = None
-    dim_mode: str = "none"
-    similarity: str = "cosine"
-    source: str = ""  # the model card this recipe follows
-    notes: str = ""  # where the recipe deliberately differs from mteb's defaults
-
-
-@dataclass
-class TasksConfig:
-    """A task list: explicit names, or a benchmark from mteb's registry (optionally filtered)."""
-
-    name: str = "custom"
-    benchmark: str | None = None
-    names: list[str] = field(default_factory=list)
-    description: str = ""
-
-
-@dataclass
-class RunConfig:
-    """One run: a model, a task list and the run settings."""
-
-    model: ModelConfig = MISSING
-    tasks: TasksConfig = MISSING
-    data_root: str | None = None
-    output_dir: str = "results"
-    batch_size: int = 32
-    device: str = "auto"
-    precision: str = "auto"
-    dims: list[int] | None = None
-    overwrite: bool = False
-    show_progress: bool = True
-    cache_dir: str | None = "~/.cache/mteb-harness"
-    cache_storage: str = "fp32"
-    max_batch_tokens: int = 16384
-    precision_fallback: bool = False
-    shard: str | None = None  # "i/n": run only shard i of n of the task list (cost-balanced)
+CONFIG_PATH_ENV = "HARNESS_CONFIG_PATH"
+PACKAGE_SOURCE = "package"
+GROUPS = ("model", "tasks")
 
 
 def register_configs() -> None:
     """Register the schema so ``configs/config.yaml`` can use it as its first default."""
-    store = ConfigStore.instance()
-    store.store(name="harness_schema", node=RunConfig)
+    ConfigStore.instance().store(name="harness_schema", node=RunConfig)
 
 
-def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text.split(" full_key:")[0]
+# the search path --------------------------------------------------------------------------------
 
 
-def _group_options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+@dataclass(frozen=True)
+class ConfigSource:
+    """One folder of the config search path: ``package`` or a user folder."""
+
+    label: str
+    path: Path
 
 
-def _schema_keys(node: type) -> list[str]:
-    return sorted(OmegaConf.structured(node).keys())
+def package_config_dir() -> Path:
+    """The configs shipped inside the package (``harness/configs``)."""
+    return Path(str(resources.files("harness") / "configs"))
 
 
-def compose_config(overrides: list[str] | None = None) -> DictConfig:
-    """Compose ``configs/config.yaml`` with Hydra overrides; user mistakes become HarnessError."""
+def add_config_dir(folder: str | Path) -> None:
+    """Put ``folder`` on the search path of this process and its children (``--config-dir``)."""
+    existing = os.environ.get(CONFIG_PATH_ENV)
+    os.environ[CONFIG_PATH_ENV] = os.pathsep.join(
+        [str(Path(folder).expanduser().resolve()), *([existing] if existing else [])])
+
+
+def config_sources() -> list[ConfigSource]:
+    """The search path: the package's configs, then the user folders in ``$HARNESS_CONFIG_PATH``."""
+    sources = [ConfigSource(PACKAGE_SOURCE, package_config_dir())]
+    for entry in filter(None, os.environ.get(CONFIG_PATH_ENV, "").split(os.pathsep)):
+        folder = Path(entry).expanduser().resolve()
+        if not folder.is_dir():
+            raise UsageError(f"config folder {entry!r} (from {CONFIG_PATH_ENV} or --config-dir) "
+                             "is not a folder")
+        if "'" in str(folder) or "," in str(folder):
+            raise UsageError(f"config folder {str(folder)!r}: quotes and commas are not allowed "
+                             "in its path")
+        if folder not in {s.path for s in sources}:
+            sources.append(ConfigSource(str(folder), folder))
+    return sources
+
+
+def config_files(group: str) -> dict[str, tuple[ConfigSource, Path]]:
+    """Option name -> (source, file) of every config of ``group`` on the search path; a name
+    defined in two folders is a UsageError naming both."""
+    found: dict[str, tuple[ConfigSource, Path]] = {}
+    for source in config_sources():
+        for path in sorted((source.path / group).glob("*.yaml")):
+            if path.stem in found:
+                raise UsageError(f"{group} config {path.stem!r} is defined twice: in "
+                                 f"{found[path.stem][1]} and {path}; rename one")
+            found[path.stem] = (source, path)
+    return found
+
+
+def config_options(group: str) -> list[str]:
+    """The option names of ``group`` (e.g. the recipes of ``model``)."""
+    return sorted(config_files(group))
+
+
+def _searchpath_override(sources: list[ConfigSource]) -> list[str]:
+    users = [f"'file://{s.path}'" for s in sources if s.label != PACKAGE_SOURCE]
+    return [f"hydra.searchpath=[{','.join(users)}]"] if users else []
+
+
+def hydra_main_args() -> tuple[str, list[str]]:
+    """The primary config folder and the search-path override for Hydra's own entry point."""
+    sources = config_sources()
+    return str(sources[0].path), _searchpath_override(sources)
+
+
+# composition ------------------------------------------------------------------------------------
+
+
+def compose_dict(overrides: list[str] | None = None) -> DictConfig:
+    """Compose ``config.yaml`` with Hydra overrides (as on the command line) and check its keys;
+    every mistake is a one-line UsageError."""
     from hydra.errors import (
         ConfigCompositionException,
         MissingConfigException,
@@ -120,33 +122,58 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
 
     register_configs()
     overrides = list(overrides or [])
+    sources = config_sources()
+    for group in GROUPS:
+        config_files(group)  # a name clash on the search path fails here, before Hydra picks one
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-            cfg = compose(config_name="config", overrides=overrides)
+        with initialize_config_dir(config_dir=str(sources[0].path), version_base=None):
+            cfg = compose(config_name="config",
+                          overrides=overrides + _searchpath_override(sources))
         OmegaConf.to_container(cfg, resolve=True)  # a bad ${...} fails here, not mid-run
     except OverrideParseException as exc:
         raise _unparsable_override(overrides, exc) from None
     except MissingConfigException as exc:
-        group = next(
-            (g for g in ("model", "tasks") if f"'{g}'" in str(exc) or f"{g}/" in str(exc)), None
-        )
+        group = next((g for g in GROUPS if f"'{g}'" in str(exc) or f"{g}/" in str(exc)), None)
         if group:
-            bad = _override_value(overrides, group)
-            raise unknown_choice(f"{group} config", bad, _group_options(group)) from None
-        raise _missing_hydra_option(exc) from None
+            raise unknown_choice(f"{group} config", _override_value(overrides, group),
+                                 config_options(group)) from None
+        missing = hydra_missing_option(exc)
+        if missing:
+            raise unknown_choice(f"{missing[0]} config", missing[1], missing[2]) from None
+        raise UsageError(hydra_message(exc)) from None
     except (ConfigCompositionException, OmegaConfBaseException, ValueError) as exc:
         key = getattr(exc, "full_key", None)
         if key:  # e.g. an interpolation that does not resolve
-            raise HarnessError(f"{key}: {_one_line(exc)}") from None
-        raise HarnessError(_explain_composition_error(exc)) from None
+            raise UsageError(f"{key}: {hydra_message(exc)}") from None
+        raise UsageError(_explain_composition_error(exc)) from None
     finally:
         GlobalHydra.instance().clear()
-    validate(cfg)
+    _check_keys(cfg)
     return cfg
 
 
-def _unparsable_override(overrides: list[str], exc: Exception) -> HarnessError:
+def load_config(overrides: list[str] | None = None) -> RunConfig:
+    """Compose, check and convert to the typed :class:`RunConfig` passed down everywhere."""
+    return to_run_config(compose_dict(overrides))
+
+
+def to_run_config(cfg: DictConfig) -> RunConfig:
+    """A composed config as the typed dataclasses, its values validated."""
+    from omegaconf.errors import MissingMandatoryValue
+
+    try:
+        typed = OmegaConf.to_object(cfg)
+    except MissingMandatoryValue as exc:
+        key = hydra_full_key(exc) or "a key"
+        raise UsageError(f"{key} is missing: every recipe must set it (e.g. the model id as "
+                         "published, name: org/model)") from None
+    assert isinstance(typed, RunConfig)
+    validate(typed)
+    return typed
+
+
+def _unparsable_override(overrides: list[str], exc: Exception) -> UsageError:
     """The override Hydra's grammar rejects (braces, brackets, quotes), and how to quote it."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
@@ -158,20 +185,9 @@ def _unparsable_override(overrides: list[str], exc: Exception) -> HarnessError:
         except OverrideParseException:
             bad = override
             break
-    return HarnessError(
-        f"cannot parse override {bad!r} ({_one_line(exc).split(' See https')[0]}); quote a value "
+    return UsageError(
+        f"cannot parse override {bad!r} ({hydra_message(exc)}); quote a value "
         "with special characters, e.g. ++model.prompts.query='query: {instruction} '")
-
-
-def _missing_hydra_option(exc: Exception) -> HarnessError:
-    """``hydra/launcher=slurmm`` and the like: the bad name and the options Hydra listed."""
-    text = str(exc)
-    match = re.search(r"Could not find '([\w/]+)/([^'/]+)'", text)
-    listed = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", text)
-    if match and listed:
-        return unknown_choice(f"{match.group(1)} config", match.group(2),
-                              listed.group(1).split())
-    return HarnessError(_one_line(exc))
 
 
 def _override_value(overrides: list[str], group: str) -> str:
@@ -183,17 +199,11 @@ def _override_value(overrides: list[str], group: str) -> str:
 
 
 def _explain_composition_error(exc: Exception) -> str:
-    message = _one_line(exc)
     cause = exc.__cause__ or exc.__context__
-    if cause is not None:
-        message = _one_line(cause)
-    match = re.search(r"Key '([^']+)' (?:is )?not in (?:struct|'(\w+)')", message)
-    if not match:
-        match = re.search(r"Could not override '([^']+)'", message)
-    if match:
-        dotted = match.group(1)
-        full = re.search(r"full_key: ([\w.]+)", str(cause or exc))
-        dotted = full.group(1) if full else dotted
+    message = hydra_message(cause if cause is not None else exc)
+    dotted = hydra_bad_key(message)
+    if dotted:
+        dotted = hydra_full_key(cause or exc) or dotted
         if dotted.startswith(("model.prompts.", "model.config_kwargs.")):
             return (f"{dotted} is not in the recipe; add a new entry with "
                     f"'+{dotted}=VALUE' (Hydra's + adds a key)")
@@ -204,17 +214,16 @@ def _explain_composition_error(exc: Exception) -> str:
         schema = {"model": ModelConfig, "tasks": TasksConfig}.get(parent, RunConfig)
         keys = [_prefix(parent, k) for k in _schema_keys(schema)]
         return str(unknown_choice("config key", dotted, keys))
-    full = re.search(r"full_key: ([\w.]+)", str(cause or exc))
-    return f"{full.group(1)}: {message}" if full else message
+    full = hydra_full_key(cause or exc)
+    return f"{full}: {message}" if full else message
+
+
+def _schema_keys(node: type) -> list[str]:
+    return sorted(OmegaConf.structured(node).keys())
 
 
 def _prefix(parent: str, key: str) -> str:
     return f"{parent}.{key}" if parent else key
-
-
-def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise unknown_choice(kind, value, choices)
 
 
 def _check_keys(cfg: DictConfig) -> None:
@@ -228,64 +237,79 @@ def _check_keys(cfg: DictConfig) -> None:
                                      [_prefix(parent, k) for k in valid])
 
 
-def _check_prompts(prompts: DictConfig) -> None:
+# validation -------------------------------------------------------------------------------------
+
+
+def _check_choice(kind: str, value: str, choices: Any) -> None:
+    if value not in choices:
+        raise unknown_choice(kind, value, choices)
+
+
+def _check_prompts(prompts: dict[str, str]) -> None:
     """A prompt may hold the placeholder ``{instruction}`` and no other brace."""
+    from harness.models.prompts import INSTRUCTION
+
     for key, template in prompts.items():
         rest = str(template).replace(INSTRUCTION, "")
         if "{" in rest or "}" in rest:
-            field = re.search(r"\{[^{}]*\}", rest)
-            what = f"placeholder {field.group(0)}" if field else "an unbalanced brace"
-            raise HarnessError(
+            found = re.search(r"\{[^{}]*\}", rest)
+            what = f"placeholder {found.group(0)}" if found else "an unbalanced brace"
+            raise UsageError(
                 f"model.prompts.{key}: {what} in prompt {str(template)!r}; the only placeholder "
                 f"is {INSTRUCTION} (the task's instruction from mteb)")
 
 
-def validate(cfg: DictConfig) -> None:
+def _check_positive(name: str, value: int) -> None:
+    if value < 1:
+        raise UsageError(f"{name} must be a positive integer, got {value}")
+
+
+def validate(cfg: RunConfig) -> None:
     """Check values that have a fixed set of choices or a valid range."""
-    _check_keys(cfg)
+    from harness.cache import STORAGE_DTYPES
+    from harness.models.device import DEVICES, PRECISIONS, TORCH_DTYPES
+    from harness.models.encoder import SIMILARITIES
+    from harness.models.heads import DIM_MODES
+    from harness.models.loading import BACKENDS, PADDING_SIDES
+    from harness.models.pooling import POOLINGS
+
     model = cfg.model
-    _check_choice("backend", model.backend, BACKENDS)
-    _check_choice("pooling", model.pooling, POOLINGS)
-    _check_choice("dtype", model.dtype, DTYPES)
+    BACKENDS.check(model.backend)
+    POOLINGS.check(model.pooling)
+    _check_choice("dtype", model.dtype, TORCH_DTYPES)
     _check_choice("dim_mode", model.dim_mode, DIM_MODES)
     _check_choice("padding_side", model.padding_side, PADDING_SIDES)
     _check_choice("similarity", model.similarity, SIMILARITIES)
     _check_choice("device", cfg.device, DEVICES)
     _check_choice("precision", cfg.precision, PRECISIONS)
-    _check_choice("cache_storage", cfg.cache_storage, CACHE_STORAGES)
-    if cfg.max_batch_tokens < 1:
-        raise HarnessError(
-            f"max_batch_tokens must be a positive integer, got {cfg.max_batch_tokens}")
-    if cfg.batch_size < 1:
-        raise HarnessError(f"batch_size must be a positive integer, got {cfg.batch_size}")
+    _check_choice("cache_storage", cfg.cache_storage, STORAGE_DTYPES)
+    _check_positive("max_batch_tokens", cfg.max_batch_tokens)
+    _check_positive("batch_size", cfg.batch_size)
     if cfg.shard is not None:
         from harness.sharding import parse_shard
 
         parse_shard(cfg.shard)
     if model.max_length < 2:
-        raise HarnessError(f"model.max_length must be at least 2, got {model.max_length}")
+        raise UsageError(f"model.max_length must be at least 2, got {model.max_length}")
     _check_prompts(model.prompts)
     if cfg.dims:
-        offered = list(model.dims)
         negative = [d for d in cfg.dims if d < 1]
         if negative:
-            raise HarnessError(f"dims must be positive integers, got {negative[0]}")
+            raise UsageError(f"dims must be positive integers, got {negative[0]}")
         if model.dim_mode == "none":
-            raise HarnessError(
+            raise UsageError(
                 f"dims={list(cfg.dims)} but model {model.name!r} has no MRL dims "
-                "(set model.dim_mode=truncate to truncate its vectors)"
-            )
-        bad = [d for d in cfg.dims if (offered and d not in offered) or d < 1]
+                "(set model.dim_mode=truncate to truncate its vectors)")
+        bad = [d for d in cfg.dims if model.dims and d not in model.dims]
         if bad:
-            raise unknown_choice("dim", bad[0], [str(d) for d in offered])
+            raise unknown_choice("dim", bad[0], [str(d) for d in model.dims])
     if cfg.data_root is not None and not Path(cfg.data_root).is_dir():
-        raise HarnessError(
+        raise UsageError(
             f"data_root {cfg.data_root!r} does not exist; create it with "
-            f"'harness data import SRC --out {cfg.data_root}'"
-        )
+            f"'harness data import SRC --out {cfg.data_root}'")
 
 
-def run_dims(cfg: DictConfig) -> list[int | None]:
+def run_dims(cfg: RunConfig) -> list[int | None]:
     """The dims this run scores: ``dims=`` if given, else the model's default (None = native)."""
     if cfg.dims:
         return list(cfg.dims)

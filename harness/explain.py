@@ -12,11 +12,12 @@ from __future__ import annotations
 import pandas as pd
 from mteb.abstasks import AbsTask, AbsTaskRetrieval
 from mteb.abstasks.aggregated_task import AbsTaskAggregate
-from omegaconf import DictConfig
 
-from harness.config import compose_config, run_dims
-from harness.errors import HarnessError
+from harness.config import load_config, run_dims
+from harness.errors import UsageError
+from harness.models.device import resolve_precision
 from harness.models.prompts import matched_key, resolve_prompt, side_of
+from harness.schema import ModelConfig, RunConfig
 from harness.tasks import task_objects
 
 SAMPLE = "what is the capital of China?"
@@ -37,14 +38,14 @@ def encoded_tasks(tasks: list[AbsTask]) -> list[AbsTask]:
             for part in (task.tasks if isinstance(task, AbsTaskAggregate) else [task])]
 
 
-def model_input(model: DictConfig, task: AbsTask, side: str, text: str = SAMPLE) -> str:
-    """The prompt plus ``text``, exactly as the model receives it (HarnessError if the recipe
+def model_input(model: ModelConfig, task: AbsTask, side: str, text: str = SAMPLE) -> str:
+    """The prompt plus ``text``, exactly as the model receives it (UsageError if the recipe
     cannot build the prompt for this task)."""
     meta = task.metadata
     return resolve_prompt(model.prompts, meta.name, meta.type, side, meta.prompt) + text
 
 
-def prompt_table(model: DictConfig, tasks: list[AbsTask]) -> pd.DataFrame:
+def prompt_table(model: ModelConfig, tasks: list[AbsTask]) -> pd.DataFrame:
     """One row per task and side: the deciding recipe key and the rendered model input."""
     rows = []
     for task in encoded_tasks(tasks):
@@ -54,7 +55,7 @@ def prompt_table(model: DictConfig, tasks: list[AbsTask]) -> pd.DataFrame:
                 shown = repr(model_input(model, task, side))
                 if model.append_eos:
                     shown += " + EOS"
-            except HarnessError as exc:
+            except UsageError as exc:
                 shown = f"error: {exc}"
             rows.append({"task": meta.name, "type": meta.type, "side": side,
                          "key": matched_key(model.prompts, meta.name, meta.type, side) or "-",
@@ -62,19 +63,17 @@ def prompt_table(model: DictConfig, tasks: list[AbsTask]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "type", "side", "key", "model input"])
 
 
-def _precision(cfg: DictConfig) -> str:
-    from harness.runner import resolve_precision
-
+def _precision(cfg: RunConfig) -> str:
     shown = []
     for device in ("cuda", "cpu"):
         try:
             shown.append(f"{device}: {resolve_precision(cfg.precision, cfg.model.dtype, device)}")
-        except HarnessError:
+        except UsageError:
             shown.append(f"{device}: not supported")
     return f"precision={cfg.precision} -> " + ", ".join(shown)
 
 
-def _dims(cfg: DictConfig) -> str:
+def _dims(cfg: RunConfig) -> str:
     model = cfg.model
     scored = ["native" if d is None else str(d) for d in run_dims(cfg)]
     text = f"scored: {', '.join(scored)}"
@@ -84,7 +83,7 @@ def _dims(cfg: DictConfig) -> str:
     return text
 
 
-def settings_table(cfg: DictConfig) -> pd.DataFrame:
+def settings_table(cfg: RunConfig) -> pd.DataFrame:
     """The model settings that shape every vector."""
     model = cfg.model
     eos = ("yes: truncate to max_length-1 tokens, then append EOS" if model.append_eos else "no")
@@ -111,7 +110,7 @@ def settings_table(cfg: DictConfig) -> pd.DataFrame:
 
 def explain(overrides: list[str]) -> str:
     """Markdown: the model settings, then per task and side the exact model input."""
-    cfg = compose_config(overrides)
+    cfg = load_config(overrides)
     tasks = task_objects(cfg.tasks, cfg.data_root)
     return "\n".join([
         f"## Model {cfg.model.name}",

@@ -1,6 +1,6 @@
 """``harness run`` through Hydra's own entry point: sweeps (``-m``) on a launcher, --cfg, --info.
 
-A plain ``harness run`` composes one config and evaluates it in-process (``harness.api.run``).
+A plain ``harness run`` composes one config and evaluates it in-process (:func:`harness.api.run`).
 With ``-m``/``--multirun`` or ``hydra/launcher=NAME`` (which implies ``-m``) every combination of
 the sweep overrides becomes one job that Hydra's launcher runs: ``basic`` (one after the other),
 ``joblib`` or ``local`` (in parallel on this machine) or ``slurm`` (a Slurm job array, through
@@ -10,74 +10,55 @@ the sweep fails in one line before any job starts.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import logging
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from harness.errors import HarnessError
+from harness._compat import split_sweep
+from harness.config import hydra_main_args, load_config, register_configs, to_run_config
+from harness.errors import UsageError
+from harness.logs import quiet_libraries
+from harness.schema import RunConfig
 
-if TYPE_CHECKING:  # the CLI builds its parser from this module: keep Hydra's import for later
+if TYPE_CHECKING:
     from omegaconf import DictConfig
 
 INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+CFG_CHOICES = ("job", "hydra", "all")
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose mistakes are HarnessErrors (one line, exit 2)."""
+@dataclass
+class SweepRequest:
+    """A ``harness run`` command line that goes to Hydra: overrides and Hydra's own flags."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise HarnessError(f"run: {message}")
+    overrides: list[str] = field(default_factory=list)
+    multirun: bool = False
+    cfg: str | None = None  # job | hydra | all: print the composed config(s)
+    info: str | None = None  # one of INFO_CHOICES: print Hydra's information
+    resolve: bool = False
+    package: str | None = None
 
-
-def add_hydra_flags(parser: argparse.ArgumentParser) -> None:
-    """The Hydra flags ``harness run`` understands (as ``python app.py`` with ``@hydra.main``)."""
-    parser.add_argument("-m", "--multirun", action="store_true",
-                        help="one job per combination of comma-separated override values")
-    parser.add_argument("-c", "--cfg", choices=["job", "hydra", "all"], default=None,
-                        help="print the composed config (of every sweep job) and exit")
-    parser.add_argument("-i", "--info", nargs="?", const="all", choices=INFO_CHOICES,
-                        default=None, help="print Hydra's information about the config")
-    parser.add_argument("--resolve", action="store_true", help="resolve ${...} with --cfg")
-    parser.add_argument("-p", "--package", default=None, help="with --cfg: only this package")
-
-
-def parse_run_args(argv: list[str]) -> argparse.Namespace:
-    """Hydra flags and overrides, in any order."""
-    parser = _Parser(prog="harness run", add_help=False)
-    add_hydra_flags(parser)
-    parser.add_argument("overrides", nargs="*")
-    return parser.parse_intermixed_args(argv)
+    def flags(self, multirun: bool | None = None) -> list[str]:
+        """The Hydra flags as command-line arguments again."""
+        argv = ["--multirun"] if (self.multirun if multirun is None else multirun) else []
+        argv += ["--cfg", self.cfg] if self.cfg else []
+        argv += ["--info", self.info] if self.info is not None else []
+        argv += ["--resolve"] if self.resolve else []
+        argv += ["--package", self.package] if self.package else []
+        return argv
 
 
-def flag_args(args: argparse.Namespace) -> list[str]:
-    """The flags of a parsed ``harness run`` command line, as arguments again."""
-    argv = ["--multirun"] if args.multirun else []
-    if args.cfg:
-        argv += ["--cfg", args.cfg]
-    if args.info is not None:
-        argv += ["--info", args.info]
-    if args.resolve:
-        argv.append("--resolve")
-    if args.package:
-        argv += ["--package", args.package]
-    return argv
-
-
-def _launcher_override(overrides: list[str]) -> bool:
-    return any(o.partition("=")[0].lstrip("+") == "hydra/launcher" for o in overrides)
-
-
-def needs_hydra(args: argparse.Namespace) -> bool:
+def needs_hydra(request: SweepRequest) -> bool:
     """Whether the command goes to Hydra's entry point rather than the single-run path."""
-    return bool(args.multirun or args.cfg or args.info is not None
-                or _launcher_override(args.overrides))
+    launcher = any(o.partition("=")[0].lstrip("+") == "hydra/launcher" for o in request.overrides)
+    return bool(request.multirun or request.cfg or request.info is not None or launcher)
 
 
 def sweep_jobs(overrides: list[str]) -> list[list[str]]:
     """Every combination of the sweep overrides (Hydra's basic sweeper order)."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
@@ -87,46 +68,41 @@ def sweep_jobs(overrides: list[str]) -> list[list[str]]:
             parsed += parser.parse_overrides([text])
         except HydraException as exc:
             reason = str(exc).split("See https")[0]
-            raise HarnessError(f"cannot parse override {text!r}: {' '.join(reason.split())}"
-                               ) from None
-    return [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+            raise UsageError(f"cannot parse override {text!r}: {' '.join(reason.split())}"
+                             ) from None
+    return split_sweep(parsed)
 
 
-def check_jobs(jobs: list[list[str]]) -> list[DictConfig]:
-    """Compose every job and resolve its task list: the first mistake is a HarnessError."""
-    from omegaconf import OmegaConf
-
-    from harness.config import compose_config
+def check_jobs(jobs: list[list[str]]) -> list[RunConfig]:
+    """Compose every job and resolve its task list: the first mistake is a UsageError."""
     from harness.tasks import task_objects
 
     configs, seen = [], set()
     for overrides in jobs:
         try:
-            cfg = compose_config(overrides)
-            key = json.dumps([OmegaConf.to_container(cfg.tasks), cfg.data_root], default=str)
+            cfg = load_config(overrides)
+            key = json.dumps([dataclasses.asdict(cfg.tasks), cfg.data_root], default=str)
             if key not in seen:
                 task_objects(cfg.tasks, cfg.data_root)
                 seen.add(key)
-        except HarnessError as exc:
+        except UsageError as exc:
             if len(jobs) == 1:
                 raise
-            raise HarnessError(f"sweep job {' '.join(overrides)}: {exc}") from None
+            raise UsageError(f"sweep job {' '.join(overrides)}: {exc}") from None
         configs.append(cfg)
     return configs
 
 
 def job(cfg: DictConfig) -> None:
     """One sweep job, in the launcher's worker: evaluate and print what it did."""
-    from harness.cli import quiet_libraries
-    from harness.config import validate
     from harness.runner import evaluate
 
     quiet_libraries()
     _limit_threads()
-    validate(cfg)
-    summary = evaluate(cfg)
-    shard = f" shard {cfg.shard}" if cfg.shard else ""
-    print(f"{cfg.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
+    typed = to_run_config(cfg)
+    summary = evaluate(typed)
+    shard = f" shard {typed.shard}" if typed.shard else ""
+    print(f"{typed.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
           f"{len(summary.skipped)}, texts encoded {summary.texts_encoded}", flush=True)
 
 
@@ -145,33 +121,32 @@ def _hydra_main(argv: list[str]) -> None:
     """Run ``job`` under ``@hydra.main`` with ``argv`` as the command line."""
     import hydra
 
-    from harness.config import CONFIG_DIR, register_configs
-
     register_configs()
+    config_dir, searchpath = hydra_main_args()
     logging.getLogger().handlers.clear()  # Hydra configures logging itself (--info: to stdout)
-    entry = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base=None)(job)
+    entry = hydra.main(config_path=config_dir, config_name="config", version_base=None)(job)
     saved = sys.argv
-    sys.argv = ["harness", *argv]
+    sys.argv = ["harness", *argv, *searchpath]
     try:
         entry()
     finally:
         sys.argv = saved
 
 
-def launch(args: argparse.Namespace) -> int:
-    """Check every job of the command, then show the config(s) or launch the sweep."""
-    multirun = args.multirun or (args.cfg is None and args.info is None)
-    jobs = sweep_jobs(args.overrides) if multirun else [list(args.overrides)]
+def launch(request: SweepRequest) -> list[str]:
+    """Check every job of the command, then show the config(s) or launch the sweep; returns
+    the closing lines to print (Hydra prints configs and job output itself)."""
+    multirun = request.multirun or (request.cfg is None and request.info is None)
+    jobs = sweep_jobs(request.overrides) if multirun else [list(request.overrides)]
     configs = check_jobs(jobs)
-    if args.cfg or args.info is not None:
-        show = flag_args(argparse.Namespace(**{**vars(args), "multirun": False}))
-        for number, overrides in enumerate(jobs if args.cfg else jobs[:1]):
-            if len(jobs) > 1 and args.cfg:
+    if request.cfg or request.info is not None:
+        show = request.flags(multirun=False)
+        for number, overrides in enumerate(jobs if request.cfg else jobs[:1]):
+            if len(jobs) > 1 and request.cfg:
                 print(f"# sweep job {number}: {' '.join(overrides)}", flush=True)
             _hydra_main([*show, *overrides])
-        return 0
-    _hydra_main(["--multirun", *args.overrides])
-    for folder in sorted({str(c.output_dir) for c in configs}):
-        print(f"sweep of {len(jobs)} job(s) finished; results under {folder} "
-              f"('harness table {folder}', 'harness status {folder} --tasks LIST')")
-    return 0
+        return []
+    _hydra_main(["--multirun", *request.overrides])
+    return [f"sweep of {len(jobs)} job(s) finished; results under {folder} "
+            f"('harness table {folder}', 'harness status {folder} --tasks LIST')"
+            for folder in sorted({str(c.output_dir) for c in configs})]

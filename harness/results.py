@@ -2,11 +2,9 @@
 
 Layout: ``<output_dir>/<org__model>/<revision>/[experiments/dim_<d>/]<TaskName>.json``.
 
-Files are written to a hidden ``.<name>.<pid>@<host>.<random>.tmp`` file, synced and renamed over
-the target, so a reader (or a rerun after a kill) sees the old or the complete new file, never a
-torn one; temporaries left by killed processes of this host are removed by the next write. A file
-that exists but cannot be read is reported in one warning line wherever it is read, never
-skipped in silence.
+Files are written atomically (:mod:`harness.fileio`); temporaries left by killed processes of
+this host are removed by the next write. A file that exists but cannot be read is reported in one
+warning line wherever it is read, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -14,23 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import re
-import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from mteb import TaskResult
 
-from harness.errors import HarnessError
+from harness.errors import UsageError, one_line
+from harness.fileio import atomic_write_text, atomic_write_with, read_json, remove_stale_temps
 
 log = logging.getLogger(__name__)
 LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
 NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
-_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>[^@/]+)\.[^.]+\.tmp$")
 
 
 def model_folder_name(model_name: str) -> str:
@@ -48,57 +42,6 @@ def run_folder(
     return folder
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers only ever see the old or the complete new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temp_file(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _temp_file(path: Path) -> tuple[int, str]:
-    """A new hidden temporary file beside ``path`` whose name says which process made it."""
-    fd, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp",
-                                prefix=f".{path.name}.{os.getpid()}@{socket.gethostname()}.")
-    os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
-    return fd, name
-
-
-def remove_stale_temps(folder: Path) -> list[Path]:
-    """Delete the temporary files in ``folder`` left by killed processes of this host."""
-    host, removed = socket.gethostname(), []
-    for path in folder.glob(".*.tmp"):
-        match = _TEMP.match(path.name)
-        if match and match["host"] == host and not pid_alive(int(match["pid"])):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process of this host with ``pid`` still runs."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def main_score(result: TaskResult) -> float:
     """The main score over the task's evaluation splits only (published files often also hold
     train/validation scores, which ``TaskResult.main_score`` would average in)."""
@@ -110,23 +53,13 @@ def main_score(result: TaskResult) -> float:
 
 
 def write_task_result(result: TaskResult, folder: Path) -> Path:
-    """Save a TaskResult as ``<folder>/<TaskName>.json`` atomically (mteb's own JSON format)."""
-    path = folder / f"{result.task_name}.json"
+    """Save a TaskResult as ``<folder>/<TaskName>.json`` atomically (mteb's own JSON format).
+
+    ``TaskResult.to_disk`` writes in place, so a crash mid-write would leave a torn JSON: it
+    writes a private temporary file that is synced and renamed over the target."""
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)
-    # TaskResult.to_disk writes in place, so a crash mid-write would leave a torn JSON:
-    # let it write a private temporary file, sync it and rename that over the target.
-    fd, name = _temp_file(path)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        result.to_disk(tmp)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write_with(folder / f"{result.task_name}.json", result.to_disk)
 
 
 def read_task_result(path: Path, mteb_version: str | None = None) -> TaskResult | None:
@@ -139,7 +72,7 @@ def read_task_result(path: Path, mteb_version: str | None = None) -> TaskResult 
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             RecursionError) as exc:
-        log.warning("ignoring unreadable result file %s (%s)", path, _reason(exc))
+        log.warning("ignoring unreadable result file %s (%s)", path, one_line(exc, 160))
         return None
     if not result.scores:
         log.warning("ignoring result file %s: it holds no scores", path)
@@ -152,13 +85,6 @@ def read_task_result(path: Path, mteb_version: str | None = None) -> TaskResult 
                     path, result.mteb_version, mteb_version)
         return None
     return result
-
-
-def _reason(exc: BaseException) -> str:
-    """``Type: first line of the message``, at most 160 characters."""
-    lines = str(exc).strip().splitlines()
-    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass(frozen=True)
@@ -180,7 +106,7 @@ def find_run_folders(results_dir: str | Path) -> list[RunFolder]:
     """Every folder under ``results_dir`` that holds task JSONs, in a stable order."""
     root = Path(results_dir)
     if not root.is_dir():
-        raise HarnessError(f"results folder {str(root)!r} does not exist")
+        raise UsageError(f"results folder {str(root)!r} does not exist")
     folders: dict[Path, RunFolder] = {}
     for json_path in sorted(root.rglob("*.json")):
         if json_path.name in NOT_RESULTS or json_path.parent in folders:
@@ -227,7 +153,8 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
             try:
                 score = main_score(result)
             except (KeyError, ValueError, TypeError) as exc:
-                log.warning("ignoring result file %s: no main score (%s)", json_path, _reason(exc))
+                log.warning("ignoring result file %s: no main score (%s)", json_path,
+                            one_line(exc, 160))
                 continue
             if not math.isfinite(score):
                 log.warning("ignoring result file %s: its main score is %s", json_path, score)
@@ -257,11 +184,11 @@ def read_manifest(folder: Path) -> dict:
     (torn, hand-edited) is reported in one warning line and read as empty."""
     path = folder / MANIFEST_NAME
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_json(path)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, RecursionError) as exc:
-        log.warning("ignoring unreadable %s (%s)", path, _reason(exc))
+        log.warning("ignoring unreadable %s (%s)", path, one_line(exc, 160))
         return {}
     if not isinstance(manifest, dict) or not isinstance(manifest.get("tasks", {}), dict):
         log.warning("ignoring %s: not a run manifest", path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import functools
 import logging
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import mteb
 import torch
-from omegaconf import DictConfig, OmegaConf
 
 from harness.cache import EmbeddingCache
 from harness.config import run_dims
-from harness.errors import HarnessError
+from harness.data.mirror import load_task_data
+from harness.models.device import resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
@@ -31,9 +32,10 @@ from harness.results import (
     write_manifest,
     write_task_result,
 )
+from harness.schema import ModelConfig, RunConfig
 from harness.sharding import shard_tasks
 from harness.status import task_markers
-from harness.tasks import load_task_data, task_objects
+from harness.tasks import task_objects
 
 log = logging.getLogger(__name__)
 LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets", "hydra-core",
@@ -50,24 +52,6 @@ class RunSummary:
     texts_encoded: int = 0
     cache_hits: int = 0
     cache_damaged: int = 0
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> cuda when available, else cpu; asking for cuda without one is an error."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise HarnessError("device=cuda but no CUDA GPU is visible; valid choices here: auto, cpu")
-    return device
-
-
-def resolve_precision(precision: str, recipe_dtype: str, device: str) -> str:
-    """``auto`` -> the recipe's dtype on CUDA and fp32 on CPU; fp16 needs CUDA."""
-    if precision == "auto":
-        return recipe_dtype if device == "cuda" else "fp32"
-    if precision == "fp16" and device != "cuda":
-        raise HarnessError("precision=fp16 needs device=cuda; on CPU use fp32 or bf16")
-    return precision
 
 
 @functools.cache
@@ -98,7 +82,7 @@ def _is_done(folder: Path, task_name: str) -> bool:
     return read_task_result(path, mteb_version=version("mteb")) is not None
 
 
-def evaluate(cfg: DictConfig) -> RunSummary:
+def evaluate(cfg: RunConfig) -> RunSummary:
     """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
     model = cfg.model
     dims = run_dims(cfg)
@@ -149,7 +133,7 @@ def evaluate(cfg: DictConfig) -> RunSummary:
     return summary
 
 
-def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
+def cache_identity(model: ModelConfig, model_dir: str, precision: str) -> dict:
     """Everything about the model that changes a pooled vector (the cache namespace)."""
     return {
         "name": model.name, "path": model_dir, "revision": model.revision,
@@ -159,7 +143,7 @@ def cache_identity(model: DictConfig, model_dir: str, precision: str) -> dict:
     }
 
 
-def _run_tasks(cfg: DictConfig, tasks: list, todo: dict[str, list[int | None]],
+def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[int | None]],
                encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
     base_manifest = _base_manifest(cfg, device, precision)
     for task in tasks:
@@ -201,10 +185,10 @@ def record_task(folder: Path, base: dict, task_name: str, entry: dict) -> None:
         write_manifest(folder, {**base, "tasks": {**tasks, task_name: entry}})
 
 
-def _base_manifest(cfg: DictConfig, device: str, precision: str) -> dict:
+def _base_manifest(cfg: RunConfig, device: str, precision: str) -> dict:
     """The run-wide part of a manifest: the last job to finish a task writes its own."""
     return {
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": dataclasses.asdict(cfg),
         "versions": library_versions(),
         "git_commit": git_commit(),
         "device": device,

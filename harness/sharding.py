@@ -14,28 +14,20 @@ from collections.abc import Sequence
 
 from mteb.abstasks import AbsTask
 
-from harness.errors import HarnessError
+from harness._compat import stats_characters, stats_subsets
+from harness.errors import UsageError
 
 FALLBACK_COST = 1e7  # characters: about a mid-sized retrieval task, for tasks without stats
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``; anything else is a HarnessError."""
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``; anything else is a UsageError."""
     match = _SHARD.match(str(text).strip())
     if not match or not int(match.group(1)) < int(match.group(2)):
-        raise HarnessError(f"shard must look like i/n with 0 <= i < n (e.g. shard=0/3), "
+        raise UsageError(f"shard must look like i/n with 0 <= i < n (e.g. shard=0/3), "
                            f"got {text!r}")
     return int(match.group(1)), int(match.group(2))
-
-
-def _characters(stats: dict) -> float:
-    """Characters in one split's (or subset's) statistics block."""
-    if stats.get("number_of_characters"):
-        return float(stats["number_of_characters"])
-    return float(sum(block["total_text_length"] for key, block in stats.items()
-                     if key.endswith("statistics") and isinstance(block, dict)
-                     and block.get("total_text_length")))
 
 
 def task_cost(task: AbsTask) -> float:
@@ -54,11 +46,11 @@ def task_cost(task: AbsTask) -> float:
         block = stats.get(split)
         if not block:
             continue
-        per_subset = block.get("hf_subset_descriptive_stats") or {}
+        per_subset = stats_subsets(block)
         if selected and set(selected) < set(per_subset):
-            total += sum(_characters(per_subset[s]) for s in selected if s in per_subset)
+            total += sum(stats_characters(per_subset[s]) for s in selected if s in per_subset)
         else:
-            total += _characters(block)
+            total += stats_characters(block)
     return total or FALLBACK_COST
 
 

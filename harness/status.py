@@ -22,14 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from harness.config import CONFIG_DIR
-from harness.errors import HarnessError, unknown_choice
+from harness.config import config_files, load_config
+from harness.errors import UsageError, one_line, unknown_choice
+from harness.fileio import atomic_write_text, pid_alive, read_json
 from harness.results import (
-    atomic_write_text,
     find_run_folders,
-    pid_alive,
     read_task_result,
     run_folder,
     run_folder_of,
@@ -48,13 +46,6 @@ def _job_fields() -> dict:
     if job and os.environ.get("SLURM_ARRAY_TASK_ID"):
         job = f"{job}_{os.environ['SLURM_ARRAY_TASK_ID']}"
     return {"pid": os.getpid(), "host": socket.gethostname(), "job_id": job}
-
-
-def one_line_error(exc: BaseException) -> str:
-    """``Type: message`` on one line, at most 300 characters."""
-    text = " ".join(str(exc).split())
-    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _heartbeat(paths: list[Path], stop: threading.Event) -> None:
@@ -82,7 +73,7 @@ def task_markers(folders: list[Path], task_name: str) -> Iterator[None]:
     except Exception as exc:
         for path in failed:
             atomic_write_text(path, json.dumps({**record, "failed": time.time(),
-                                                "error": one_line_error(exc)}))
+                                                "error": one_line(exc, 300)}))
         raise
     else:
         for path in failed:
@@ -98,13 +89,13 @@ def parse_duration(text: str) -> float:
     """``90``, ``90s``, ``30m``, ``2h`` or ``1d`` -> seconds."""
     match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text.strip())
     if not match:
-        raise HarnessError(f"--stale-after must look like 90s, 30m, 2h or 1d, got {text!r}")
+        raise UsageError(f"--stale-after must look like 90s, 30m, 2h or 1d, got {text!r}")
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
 def _read_marker(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path)
     except (OSError, ValueError):
         return None
 
@@ -153,10 +144,9 @@ def _marked_folders(root: Path) -> set[Path]:
 
 
 def _model_name(model: str) -> str:
-    """A recipe name (``configs/model/NAME.yaml``) -> the model id it loads; ids pass through."""
-    recipe = CONFIG_DIR / "model" / f"{model}.yaml"
-    if recipe.is_file():
-        return (yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}).get("name", model)
+    """A recipe name -> the model id it loads (inheritance resolved); ids pass through."""
+    if model in config_files("model"):
+        return load_config([f"model={model}"]).model.name
     return model
 
 
@@ -166,7 +156,7 @@ def status_table(results_dir: str | Path, task_names: list[str], model: str | No
     (an id or a recipe name) only its folders; one that has not started shows all missing."""
     root = Path(results_dir)
     if not root.is_dir():
-        raise HarnessError(f"results folder {str(root)!r} does not exist")
+        raise UsageError(f"results folder {str(root)!r} does not exist")
     runs = {r.path: r for r in find_run_folders(root)}
     for folder in _marked_folders(root) - set(runs):
         run = run_folder_of(root, folder)
@@ -178,10 +168,10 @@ def status_table(results_dir: str | Path, task_names: list[str], model: str | No
         folders = [(label, path) for label, path in folders if runs[path].model == name]
         if not folders and name == model:
             raise unknown_choice("model", model, {r.model for r in runs.values()} | set(
-                p.stem for p in (CONFIG_DIR / "model").glob("*.yaml")))
+                config_files("model")))
         folders = folders or [(name, run_folder(root, name, None))]
     if not folders:
-        raise HarnessError(f"no run has started under {str(root)!r} yet (--model NAME lists "
+        raise UsageError(f"no run has started under {str(root)!r} yet (--model NAME lists "
                            "a model's tasks as missing)")
     rows = []
     for label, folder in folders:

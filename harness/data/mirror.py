@@ -8,13 +8,15 @@ it; ``datasets`` ignores the ``revision`` it is given for a local folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness._compat import eager_columns
 from harness.data.importers import importable_tasks
 from harness.data.importers.base import MARKER_NAME
-from harness.errors import HarnessError
+from harness.errors import DataError, HarnessError, UsageError, one_line
+from harness.fileio import read_json
+from harness.tasks import mteb_task
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTask
@@ -23,10 +25,10 @@ _DATA_SUFFIXES = {".jsonl", ".json", ".gz", ".parquet", ".csv", ".tsv", ".arrow"
 
 
 def check_data_root(data_root: str | Path) -> Path:
-    """``data_root`` as a Path; HarnessError if it is not an existing folder."""
+    """``data_root`` as a Path; UsageError if it is not an existing folder."""
     root = Path(data_root).expanduser()
     if not root.is_dir():
-        raise HarnessError(f"data root {root} does not exist or is not a folder")
+        raise UsageError(f"data root {root} does not exist or is not a folder")
     return root
 
 
@@ -38,7 +40,7 @@ def local_dataset_dir(task: AbsTask, data_root: str | Path) -> Path:
 def use_local_data(task: AbsTask, data_root: str | Path) -> bool:
     """Point ``task`` (this instance only) at its mirror folder if it holds data; else False.
 
-    Raises HarnessError if ``data_root`` is missing, or if the folder was imported for a task that
+    Raises UsageError if ``data_root`` is missing, or if the folder was imported for a task that
     shares the hub repo at another revision (e.g. Banking77Classification vs its .v2).
     """
     folder = local_dataset_dir(task, check_data_root(data_root))
@@ -47,7 +49,7 @@ def use_local_data(task: AbsTask, data_root: str | Path) -> bool:
     imported_for = _imported_for(folder)
     revision = task.metadata.dataset["revision"]
     if imported_for is not None and imported_for[1] != revision:
-        raise HarnessError(
+        raise UsageError(
             f"{folder} holds data imported for {imported_for[0]} (dataset revision "
             f"{imported_for[1]}), not the revision {revision} that {task.metadata.name} uses"
         )
@@ -63,8 +65,6 @@ def data_status(task_name: str, data_root: str | Path | None) -> str:
     "local" (in the mirror), "other revision (imported for X)", "importable" (not in the mirror
     but ``harness data import`` can write it) or "hub only".
     """
-    from harness.tasks import mteb_task
-
     task = mteb_task(task_name)
     if data_root is not None:
         folder = local_dataset_dir(task, check_data_root(data_root))
@@ -78,7 +78,7 @@ def data_status(task_name: str, data_root: str | Path | None) -> str:
 
 def missing_data_error(
     task: AbsTask, data_root: str | Path | None, cause: BaseException | None = None
-) -> HarnessError:
+) -> DataError:
     """The one-line error for a task whose data could not be loaded, locally or from the hub.
 
     Names the task, the mirror folder and how to fill it: the ``harness data import`` command for
@@ -88,7 +88,7 @@ def missing_data_error(
     repo = type(task).metadata.dataset["path"]  # the hub path, also after use_local_data
     root = str(data_root) if data_root is not None else "DATA_ROOT"
     folder = Path(root) / repo
-    reason = f" ({_one_line(cause)})" if cause is not None else ""
+    reason = f" ({one_line(cause)})" if cause is not None else ""
     if name in importable_tasks():
         fix = f"harness data import SRC --out {root} --task {name}"
     else:
@@ -97,8 +97,8 @@ def missing_data_error(
             f"local_dir='{folder}') on a connected machine (no importer exists for {name})"
         )
     if task.metadata.dataset["path"] != repo:
-        return HarnessError(f"could not load task {name} from {folder}{reason}; rewrite it: {fix}")
-    return HarnessError(
+        return DataError(f"could not load task {name} from {folder}{reason}; rewrite it: {fix}")
+    return DataError(
         f"no offline data for task {name}: {folder} is missing and loading from the Hugging Face "
         f"hub failed{reason}; fill it: {fix}"
     )
@@ -120,13 +120,24 @@ def _holds_data(folder: Path) -> bool:
 def _imported_for(folder: Path) -> tuple[str, str] | None:
     """(task, dataset revision) from the import marker; None for hub snapshots."""
     try:
-        marker = json.loads((folder / MARKER_NAME).read_text("utf-8"))
+        marker = read_json(folder / MARKER_NAME)
         return str(marker["task"]), str(marker["dataset_revision"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _one_line(cause: BaseException) -> str:
-    text = " ".join(str(cause).split())
-    summary = f"{type(cause).__name__}: {text}" if text else type(cause).__name__
-    return summary if len(summary) <= 200 else summary[:197] + "..."
+def load_task_data(task: AbsTask, data_root: str | None) -> str:
+    """Load a task's data from ``data_root`` when it has the task, else from the hub.
+
+    Returns where it came from (``local`` or ``hub``); raises DataError naming the task, the
+    folder looked for and the import command when neither works.
+    """
+    source = "local" if data_root and use_local_data(task, Path(data_root)) else "hub"
+    try:
+        task.load_data()
+    except HarnessError:
+        raise
+    except Exception as exc:  # datasets/hub raise many types; all mean "could not load"
+        raise missing_data_error(task, Path(data_root) if data_root else None, exc) from exc
+    eager_columns(task.dataset)
+    return source

@@ -2,7 +2,8 @@
 
 from harness.longtext.build import BuildManifest, build_longtext, longtext_dir
 from harness.longtext.positions import DEFAULT_UNIT, UnitCount, threshold_report
-from harness.longtext.tasks import LONGTEXT_SETS, build_set, is_longtext_task, longtext_task
+from harness.longtext.sets import LONGTEXT_SETS, is_longtext_task
+from harness.longtext.tasks import build_set, longtext_task
 
 __all__ = [
     "DEFAULT_UNIT",

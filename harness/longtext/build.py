@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.data.importers.writer import safe_join
-from harness.errors import HarnessError
+from harness.errors import UsageError
+from harness.fileio import atomic_write_bytes
 from harness.longtext.positions import DEFAULT_TOKENIZER, DEFAULT_UNIT, Unit, answer_positions
 from harness.longtext.source import Fmt, read_source
 
@@ -116,13 +115,13 @@ def _short_target(n_long: int, ratio: tuple[int, int]) -> int:
 
 def _validate(name: str, threshold: int, ratio: tuple[int, int], seed: int) -> None:
     if not _NAME.fullmatch(name):
-        raise HarnessError(f"invalid set name {name!r}: use letters, digits, '.', '_' or '-'")
+        raise UsageError(f"invalid set name {name!r}: use letters, digits, '.', '_' or '-'")
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise HarnessError(f"threshold must be a positive integer, got {threshold!r}")
+        raise UsageError(f"threshold must be a positive integer, got {threshold!r}")
     if len(ratio) != 2 or not all(isinstance(r, int) and r > 0 for r in ratio):
-        raise HarnessError(f"short_long_ratio must be two positive integers, got {ratio!r}")
+        raise UsageError(f"short_long_ratio must be two positive integers, got {ratio!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise HarnessError(f"seed must be an integer, got {seed!r}")
+        raise UsageError(f"seed must be an integer, got {seed!r}")
 
 
 def build_longtext(
@@ -145,13 +144,13 @@ def build_longtext(
     _validate(name, threshold, short_long_ratio, seed)
     paths = [Path(src)] if isinstance(src, (str, Path)) else [Path(p) for p in src]
     if not paths:
-        raise HarnessError("no source file given")
+        raise UsageError("no source file given")
     data = read_source(paths, fmt)
     positions = answer_positions(data, position_unit, tokenizer)
     long_idx = [i for i, pos in enumerate(positions) if pos >= threshold]
     short_idx = [i for i, pos in enumerate(positions) if pos < threshold]
     if not long_idx:
-        raise HarnessError(
+        raise UsageError(
             f"no answer of {', '.join(p.name for p in paths)} starts at or after {position_unit} "
             f"{threshold}: nothing to build (try the other position unit or a lower threshold)"
         )
@@ -198,17 +197,7 @@ def build_longtext(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MANIFEST).unlink(missing_ok=True)  # a half-written build must not look complete
         for filename, content in [*files.items(), (MANIFEST, manifest.to_json().encode())]:
-            _replace(folder / filename, content)
+            atomic_write_bytes(folder / filename, content)
     except OSError as exc:
-        raise HarnessError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
     return manifest
-
-
-def _replace(path: Path, content: bytes) -> None:
-    """Write ``path`` through a temporary file renamed over it (never through a symlink)."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

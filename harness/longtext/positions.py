@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
+from harness.longtext.sets import LONGTEXT_SETS
 from harness.longtext.source import SourceData, read_source
 
 if TYPE_CHECKING:
@@ -39,12 +40,12 @@ def answer_positions(
 ) -> list[int]:
     """Each pair's answer position: its char offset, or the number of passage tokens before it."""
     if unit not in UNITS:
-        raise HarnessError(f"unknown position unit {unit!r}; valid choices: {', '.join(UNITS)}")
+        raise UsageError(f"unknown position unit {unit!r}; valid choices: {', '.join(UNITS)}")
     if unit == "char":
         return [pair.answer_start for pair in data.pairs]
     tok = tokenizer if tokenizer is not None else load_default_tokenizer()
     if not getattr(tok, "is_fast", False):
-        raise HarnessError("the token unit needs a fast tokenizer (one with offset mappings)")
+        raise UsageError("the token unit needs a fast tokenizer (one with offset mappings)")
     encoded = tok(
         data.passages, add_special_tokens=False, return_offsets_mapping=True, verbose=False
     )
@@ -66,8 +67,6 @@ def threshold_report(
     data_dir: Path, threshold: int = 512, tokenizer: PreTrainedTokenizerBase | None = None
 ) -> list[UnitCount]:
     """Count, for every registered set, the pairs at or past `threshold` chars and tokens."""
-    from harness.longtext.tasks import LONGTEXT_SETS
-
     tok = tokenizer if tokenizer is not None else load_default_tokenizer()
     rows = []
     for name, spec in LONGTEXT_SETS.items():

@@ -1,6 +1,6 @@
 """Read reading-comprehension files (SQuAD-style or CAIL2019) into question-passage pairs.
 
-A bad file raises one HarnessError line naming the file and the entry (``data[i].paragraphs[j]
+A bad file raises one UsageError line naming the file and the entry (``data[i].paragraphs[j]
 .qas[k]``), or the line for text and JSON syntax errors; quoted values are clipped.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.data.importers.base import shown
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 Fmt = Literal["squad", "cail"]
 FORMATS: tuple[str, ...] = ("squad", "cail")
@@ -38,8 +38,8 @@ class SourceData:
     no_span: int = 0
 
 
-def _bad(path: Path, where: str, what: str) -> HarnessError:
-    return HarnessError(f"malformed {path.name}: {where}: {what}")
+def _bad(path: Path, where: str, what: str) -> UsageError:
+    return UsageError(f"malformed {path.name}: {where}: {what}")
 
 
 def _field(path: Path, where: str, obj: Any, key: str, kind: type) -> Any:
@@ -62,7 +62,7 @@ def _load_json(path: Path) -> list[Any]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -73,7 +73,7 @@ def _load_json(path: Path) -> list[Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HarnessError(f"malformed {path.name}: invalid JSON ({exc.msg}, line {exc.lineno})"
+        raise UsageError(f"malformed {path.name}: invalid JSON ({exc.msg}, line {exc.lineno})"
                            ) from None
     except RecursionError:
         raise _bad(path, "top level", "invalid JSON (nested too deeply)") from None
@@ -109,10 +109,10 @@ def read_source(paths: list[Path], fmt: Fmt) -> SourceData:
     """Read and concatenate the files (in order), validating every entry used.
 
     Unanswerable questions and questions without a span answer are dropped (and counted);
-    identical passages are merged. Raises HarnessError naming the file and entry on bad input.
+    identical passages are merged. Raises UsageError naming the file and entry on bad input.
     """
     if fmt not in FORMATS:
-        raise HarnessError(f"unknown source format {fmt!r}; valid choices: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown source format {fmt!r}; valid choices: {', '.join(FORMATS)}")
     data = SourceData()
     passage_index: dict[str, int] = {}
     seen: dict[str, str] = {}

@@ -18,15 +18,17 @@ from mteb.models import ModelMeta
 from mteb.models.abs_encoder import AbsEncoder
 from mteb.models.model_meta import ScoringFunction
 from mteb.types import PromptType
-from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from harness.cache import EmbeddingCache, text_key
-from harness.errors import HarnessError
+from harness.errors import NonFiniteError, ResourceError
 from harness.models.heads import DimProjector
 from harness.models.loading import Backend
-from harness.models.pooling import POOLERS
+from harness.models.pooling import POOLINGS
 from harness.models.prompts import resolve_prompt, side_of
+from harness.schema import ModelConfig
+
+SIMILARITIES = {"cosine": ScoringFunction.COSINE, "dot": ScoringFunction.DOT_PRODUCT}
 
 
 def pack_batches(lengths: list[int], batch_size: int, max_batch_tokens: int) -> Iterator[list[int]]:
@@ -65,7 +67,7 @@ class HarnessEncoder(AbsEncoder):
 
     def __init__(
         self,
-        model: DictConfig,
+        model: ModelConfig,
         backend: Backend | Callable[[], Backend],
         projector: DimProjector,
         *,
@@ -88,9 +90,8 @@ class HarnessEncoder(AbsEncoder):
         self.precision_fallback = precision_fallback
         self.texts_encoded = 0
         self._pooled: dict[bytes, np.ndarray] = {}
-        self._pool = POOLERS[model.pooling]
-        similarity = (ScoringFunction.COSINE if model.similarity == "cosine"
-                      else ScoringFunction.DOT_PRODUCT)
+        self._pool = POOLINGS[model.pooling]
+        similarity = SIMILARITIES[model.similarity]
         self.mteb_model_meta = ModelMeta.create_empty(
             overwrites={"name": model.name, "revision": model.revision,
                         "similarity_fn_name": similarity}
@@ -177,10 +178,10 @@ class HarnessEncoder(AbsEncoder):
             features = {k: v.to(self.backend.device) for k, v in features.items()}
             hidden = self.backend.token_embeddings(features)
             pooled = self._pool(hidden, features["attention_mask"]).float().cpu().numpy()
-        except torch.cuda.OutOfMemoryError:
+        except torch.cuda.OutOfMemoryError as exc:
             if len(texts) == 1:
-                raise HarnessError(
-                    "CUDA out of memory on a single text; lower model.max_length") from None
+                raise ResourceError(
+                    "CUDA out of memory on a single text; lower model.max_length") from exc
             torch.cuda.empty_cache()
             half = len(texts) // 2
             return np.concatenate([self._forward(texts[:half], positions[:half]),
@@ -188,16 +189,16 @@ class HarnessEncoder(AbsEncoder):
         except RuntimeError as exc:  # the CPU allocator's out-of-memory error
             if "can't allocate memory" not in str(exc) and "not enough memory" not in str(exc):
                 raise
-            raise HarnessError(
+            raise ResourceError(
                 f"out of memory on {self.backend.device} encoding a batch of {len(texts)} texts; "
                 f"lower batch_size= (now {self.batch_size}) or max_batch_tokens= (now "
-                f"{self.max_batch_tokens})") from None
+                f"{self.max_batch_tokens})") from exc
         bad = ~np.isfinite(pooled).all(axis=1)
         if bad.any():
             if not self.precision_fallback:
                 first = int(bad.argmax())
                 dtype = next(self.backend.module.parameters()).dtype
-                raise HarnessError(
+                raise NonFiniteError(
                     f"non-finite embedding (NaN/Inf) in {dtype} for text #{positions[first]} "
                     f"{texts[first][:60]!r}; rerun with precision=fp32 or precision_fallback=true")
             with float32_weights(self.backend.module):

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness.errors import HarnessError
+from harness.errors import ModelLoadError, UsageError
 
 HEAD_PREFIX = "2_Dense_"
+DIM_MODES = ("none", "head", "truncate")
 Head = tuple[np.ndarray, np.ndarray | None]
 
 
@@ -39,11 +40,11 @@ def head_folder(model_dir: str | Path, dim: int, revision: str | None = None) ->
         snapshot = snapshot_download(str(model_dir), revision=revision,
                                      allow_patterns=[f"{HEAD_PREFIX}{dim}/*"])
     except Exception as exc:  # hub and network errors come in many types
-        raise HarnessError(
+        raise ModelLoadError(
             f"cannot fetch head {HEAD_PREFIX}{dim} of {str(model_dir)!r} ({type(exc).__name__}); "
             f"without hub access pass a local copy with model.path=/path/to/"
             f"{str(model_dir).split('/')[-1]}"
-        ) from None
+        ) from exc
     return Path(snapshot) / f"{HEAD_PREFIX}{dim}"
 
 
@@ -51,13 +52,13 @@ def load_head(model_dir: str | Path, dim: int, revision: str | None = None) -> H
     """Weight (dim x hidden) and bias of ``2_Dense_{dim}`` (safetensors or PyTorch bin)."""
     folder = head_folder(model_dir, dim, revision)
     if not folder.is_dir():
-        raise HarnessError(f"model {str(model_dir)!r} has no {folder.name} head; dims with a "
+        raise UsageError(f"model {str(model_dir)!r} has no {folder.name} head; dims with a "
                            f"head: {available_head_dims(folder.parent)}")
     config = json.loads((folder / "config.json").read_text()) if (
         folder / "config.json").exists() else {}
     activation = config.get("activation_function", "torch.nn.modules.linear.Identity")
     if not activation.endswith("Identity"):
-        raise HarnessError(f"{folder}: only Linear heads (Identity activation) are supported, "
+        raise UsageError(f"{folder}: only Linear heads (Identity activation) are supported, "
                            f"found {activation}")
     if (folder / "model.safetensors").exists():
         from safetensors.torch import load_file
@@ -66,7 +67,7 @@ def load_head(model_dir: str | Path, dim: int, revision: str | None = None) -> H
     elif (folder / "pytorch_model.bin").exists():
         state = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
     else:
-        raise HarnessError(f"{folder}: no model.safetensors or pytorch_model.bin")
+        raise UsageError(f"{folder}: no model.safetensors or pytorch_model.bin")
     weight = state["linear.weight"].float().numpy()
     bias = state.get("linear.bias")
     return weight, None if bias is None else bias.float().numpy()
@@ -104,7 +105,7 @@ class DimProjector:
                 vectors = vectors + bias
         elif dim is not None and self.mode == "truncate":
             if dim > vectors.shape[1]:
-                raise HarnessError(
+                raise UsageError(
                     f"dims={dim} exceeds the model's native dim {vectors.shape[1]}: truncation "
                     f"only shortens vectors (choose dims <= {vectors.shape[1]})")
             vectors = vectors[:, :dim]

@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, ModelLoadError, UsageError, one_line
+from harness.models.device import TORCH_DTYPES
+from harness.registry import Registry
+from harness.schema import ModelConfig
 
-TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+PADDING_SIDES = ("right", "left")
 PACKAGE_PREFIX = "package:"
 
 
-def resolve_model_path(model: DictConfig) -> str:
+def resolve_model_path(model: ModelConfig) -> str:
     """Where to load from: ``package:<module>`` (a pip package that ships weights), a local
     folder, or a hub id."""
     path = model.path or model.name
@@ -31,7 +33,7 @@ def resolve_model_path(model: DictConfig) -> str:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
-            raise HarnessError(
+            raise UsageError(
                 f"model {model.name!r} needs the Python package {module_name!r}: "
                 f"pip install {module_name.replace('_', '-')}"
             ) from None
@@ -57,29 +59,30 @@ def weights_fingerprint(model_dir: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load_error(model: DictConfig, path: str, exc: Exception) -> HarnessError:
+def _load_error(model: ModelConfig, path: str, exc: Exception) -> HarnessError:
+    """Custom code not allowed is the user's choice to make (a usage error); anything else is a
+    load failure."""
     where = "folder" if Path(path).exists() else "hub id"
     if "custom code" in str(exc) or "trust_remote_code" in str(exc):
-        return HarnessError(
+        return UsageError(
             f"model {model.name!r} ({where} {path!r}) needs the custom code of its repository, "
             "which runs only when you allow it: read that code, then rerun with "
             "model.trust_remote_code=true")
-    reason = " ".join(str(exc).split()).split(". ")[0][:200]
-    return HarnessError(
-        f"cannot load model {model.name!r} from {where} {path!r} ({type(exc).__name__}: "
-        f"{reason}); without hub access pass a local copy with "
+    return ModelLoadError(
+        f"cannot load model {model.name!r} from {where} {path!r} ({one_line(exc)}); "
+        f"without hub access pass a local copy with "
         f"model.path=/path/to/{model.name.split('/')[-1]}"
     )
 
 
-def _prepare_tokenizer(tokenizer: Any, model: DictConfig) -> None:
+def _prepare_tokenizer(tokenizer: Any, model: ModelConfig) -> None:
     """Padding side from the recipe; decoder tokenizers without a pad token pad with EOS (the
     attention mask hides it, as in the e5 and gte authors' scripts)."""
     tokenizer.padding_side = model.padding_side
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token
     if model.append_eos and tokenizer.eos_token_id is None:
-        raise HarnessError(f"model {model.name!r}: append_eos is set but its tokenizer has no "
+        raise UsageError(f"model {model.name!r}: append_eos is set but its tokenizer has no "
                            "EOS token")
 
 
@@ -89,7 +92,7 @@ class Backend(ABC):
     tokenizer: object
     device: torch.device
 
-    def __init__(self, model: DictConfig, max_length: int, append_eos: bool):
+    def __init__(self, model: ModelConfig, max_length: int, append_eos: bool):
         self.max_length = max_length
         self.append_eos = append_eos
 
@@ -121,10 +124,14 @@ class Backend(ABC):
         """Last hidden states, shape (batch, tokens, hidden)."""
 
 
+BACKENDS: Registry[type[Backend]] = Registry("backend")
+
+
+@BACKENDS.register("sentence-transformers")
 class SentenceTransformersBackend(Backend):
     """The first module (Transformer) of a sentence-transformers folder; pooling is ours."""
 
-    def __init__(self, model: DictConfig, path: str, device: str, dtype: torch.dtype):
+    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype):
         super().__init__(model, model.max_length, model.append_eos)
         from sentence_transformers import SentenceTransformer
 
@@ -135,7 +142,7 @@ class SentenceTransformersBackend(Backend):
                 config_kwargs=dict(model.config_kwargs),
             )
         except Exception as exc:  # hub, network and remote code raise many types
-            raise _load_error(model, path, exc) from None
+            raise _load_error(model, path, exc) from exc
         self.transformer = st[0]
         self.transformer.max_seq_length = model.max_length
         self.tokenizer = self.transformer.tokenizer
@@ -151,10 +158,11 @@ class SentenceTransformersBackend(Backend):
         return self.transformer(features)["token_embeddings"]
 
 
+@BACKENDS.register("transformers")
 class TransformersBackend(Backend):
     """A plain ``AutoModel`` + ``AutoTokenizer`` (the model cards' transformers snippets)."""
 
-    def __init__(self, model: DictConfig, path: str, device: str, dtype: torch.dtype):
+    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype):
         super().__init__(model, model.max_length, model.append_eos)
         from transformers import AutoModel, AutoTokenizer
 
@@ -164,7 +172,7 @@ class TransformersBackend(Backend):
             self.model = AutoModel.from_pretrained(
                 path, dtype=dtype, **kwargs, **model.config_kwargs).to(device).eval()
         except Exception as exc:  # hub, network and remote code raise many types
-            raise _load_error(model, path, exc) from None
+            raise _load_error(model, path, exc) from exc
         _prepare_tokenizer(self.tokenizer, model)
         self.device = torch.device(device)
         self.module = self.model
@@ -177,9 +185,7 @@ class TransformersBackend(Backend):
         return self.model(**features).last_hidden_state
 
 
-def load_backend(model: DictConfig, device: str, precision: str) -> Backend:
+def load_backend(model: ModelConfig, device: str, precision: str) -> Backend:
     """Load ``model`` on ``device`` in ``precision`` (fp32, fp16 or bf16)."""
     path = resolve_model_path(model)
-    cls = SentenceTransformersBackend if model.backend == "sentence-transformers" else (
-        TransformersBackend)
-    return cls(model, path, device, TORCH_DTYPES[precision])
+    return BACKENDS[model.backend](model, path, device, TORCH_DTYPES[precision])

@@ -11,7 +11,13 @@ from collections.abc import Callable
 
 import torch
 
+from harness.registry import Registry
 
+Pooler = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+POOLINGS: Registry[Pooler] = Registry("pooling")
+
+
+@POOLINGS.register("mean")
 def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Average of the token embeddings under the attention mask."""
     mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)
@@ -19,6 +25,7 @@ def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> t
     return summed / mask.sum(dim=1).clamp(min=1e-9)
 
 
+@POOLINGS.register("cls")
 def cls_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """The first real token's embedding: ``[:, 0]`` under right padding, as in the cards, and
     still the CLS token when a batch is left-padded."""
@@ -27,6 +34,7 @@ def cls_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> to
     return token_embeddings[rows, first]
 
 
+@POOLINGS.register("last_token")
 def last_token_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """The last non-padding token's embedding, for left- or right-padded batches."""
     left_padded = bool((attention_mask[:, -1] == 1).all())
@@ -35,10 +43,3 @@ def last_token_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor
     last = attention_mask.sum(dim=1) - 1
     rows = torch.arange(token_embeddings.shape[0], device=token_embeddings.device)
     return token_embeddings[rows, last]
-
-
-POOLERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "mean": mean_pool,
-    "cls": cls_pool,
-    "last_token": last_token_pool,
-}

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from mteb.types import PromptType
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 SIDES = ("query", "document", "symmetric")
 INSTRUCTION = "{instruction}"
@@ -75,7 +75,7 @@ def resolve_prompt(
         return template
     instruction = task_instruction(task_prompt, side)
     if instruction is None:
-        raise HarnessError(
+        raise UsageError(
             f"prompt {template!r} (key {key!r}) needs the task's instruction, but mteb's "
             f"metadata for task {task_name!r} has none (TaskMetadata.prompt is empty); give the "
             f"authors' prompt with ++model.prompts.{task_name}-{side}='...' or in the recipe"

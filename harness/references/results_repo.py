@@ -7,7 +7,6 @@ formats). Files are read with mteb's ``TaskResult.from_disk``, which converts hi
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 from collections import defaultdict
@@ -17,7 +16,8 @@ from pathlib import Path
 import mteb
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError
+from harness.errors import DataError, UsageError
+from harness.fileio import read_json
 
 EXTERNAL = "external"
 HUB_HOST = ("github.com", 443)
@@ -36,7 +36,7 @@ def published_models(folder: str | Path) -> dict[str, Path]:
     """``org/model`` -> its folder, for every model folder holding ``<revision>/<Task>.json``."""
     root = Path(folder)
     if not root.is_dir():
-        raise HarnessError(f"reference folder {str(root)!r} does not exist")
+        raise UsageError(f"reference folder {str(root)!r} does not exist")
     if (root / "results").is_dir() and not any(root.glob("*/*/*.json")):
         root = root / "results"  # a clone of the results repository itself
     return {d.name.replace("__", "/"): d for d in sorted(root.iterdir())
@@ -45,7 +45,7 @@ def published_models(folder: str | Path) -> dict[str, Path]:
 
 def _mteb_version(path: Path) -> Version:
     try:
-        return Version(str(json.loads(path.read_text(encoding="utf-8")).get("mteb_version")))
+        return Version(str(read_json(path).get("mteb_version")))
     except (OSError, ValueError, AttributeError, InvalidVersion):
         return Version("0")
 
@@ -73,7 +73,7 @@ def download_hub_results() -> Path:
     try:
         socket.create_connection(HUB_HOST, timeout=10).close()
     except OSError as error:
-        raise HarnessError(
+        raise DataError(
             f"cannot reach {HUB_HOST[0]} to download the mteb results repository "
             f"({error.strerror or error}); pass a local results folder as the reference instead"
         ) from None
@@ -82,5 +82,5 @@ def download_hub_results() -> Path:
         cache.download_from_remote()
     except (subprocess.CalledProcessError, OSError, ValueError) as error:
         message = " ".join(str(error).split())
-        raise HarnessError(f"downloading the mteb results repository failed: {message}") from None
+        raise DataError(f"downloading the mteb results repository failed: {message}") from error
     return cache.remote_results_path

@@ -15,7 +15,7 @@ import mteb
 import pandas as pd
 from mteb import TaskResult
 
-from harness.errors import HarnessError, unknown_choice
+from harness.errors import UsageError, unknown_choice
 from harness.references import (
     download_hub_results,
     load_card_tables,
@@ -159,7 +159,7 @@ def select_runs(results_dir: str | Path, model: str | None) -> list[RunFolder]:
     models without a full-dimension run."""
     runs = find_run_folders(results_dir)
     if not runs:
-        raise HarnessError(f"no result files under {str(results_dir)!r}")
+        raise UsageError(f"no result files under {str(results_dir)!r}")
     if model is not None:
         wanted = [r for r in runs if model.lower() in (r.model.lower(), name_key(r.model))]
         if not wanted:
@@ -300,12 +300,12 @@ def compare(results_dir: str | Path, reference: str, model: str | None = None,
     else:
         folder = download_hub_results() if reference == HUB else Path(reference)
         if not folder.is_dir():
-            raise HarnessError(f"reference {reference!r} is neither {CARDS!r}, {HUB!r} nor an "
+            raise UsageError(f"reference {reference!r} is neither {CARDS!r}, {HUB!r} nor an "
                                "existing folder in the embeddings-benchmark/results layout")
         sections = _folder_sections(runs, folder, tolerance, notes)
     if not sections:
         ours = ", ".join(sorted({r.model for r in runs}))
-        raise HarnessError(f"no published scores in {reference!r} for {ours}")
+        raise UsageError(f"no published scores in {reference!r} for {ours}")
     matched = {s.run for s in sections}
     notes += [f"no published scores for {r.label} @ {r.revision}" for r in runs
               if f"{r.label} @ {r.revision}" not in matched]

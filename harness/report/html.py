@@ -13,7 +13,7 @@ from string import Template
 
 import pandas as pd
 
-from harness.errors import HarnessError, unknown_choice
+from harness.errors import UsageError, unknown_choice
 from harness.report.compare import (
     ComparisonReport,
     ComparisonRow,
@@ -136,12 +136,12 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
     """
     scores = load_scores(results_dir)
     if scores.empty:
-        raise HarnessError(f"no readable result JSON under {str(results_dir)!r}")
+        raise UsageError(f"no readable result JSON under {str(results_dir)!r}")
     scores = _only_model(scores, model).sort_values(["model", "dim"], na_position="first",
                                                     kind="stable")
     benchmark = None
     if tasks:
-        from harness.api import task_list_types
+        from harness.tasks import task_list_types
 
         benchmark = task_list_types(tasks)
     expected = expected_tasks(scores, benchmark)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
 from harness.results import load_scores
 
 EPS = 1e-9  # float noise allowance when testing a drop against the tolerance
@@ -86,7 +86,7 @@ def _scores(folder: str | Path) -> pd.Series:
         first = doubled.iloc[0]
         revisions = ", ".join(sorted(doubled.loc[doubled["label"] == first["label"], "revision"]
                                      .unique()))
-        raise HarnessError(f"{str(folder)!r} holds several runs of {first['label']} "
+        raise UsageError(f"{str(folder)!r} holds several runs of {first['label']} "
                            f"(revisions {revisions}); regress needs one per model and dim")
     return scores.set_index(["label", "task"])["main_score"]
 
@@ -97,7 +97,7 @@ def regress(results_dir: str | Path, baseline_dir: str | Path, tolerance: float 
     tasks fail."""
     baseline, now = _scores(baseline_dir), _scores(results_dir)
     if baseline.empty:
-        raise HarnessError(f"baseline folder {str(baseline_dir)!r} holds no task results")
+        raise UsageError(f"baseline folder {str(baseline_dir)!r} holds no task results")
     rows = [RegressionRow(label, task, float(score),
                           float(now[(label, task)]) if (label, task) in now.index else None,
                           tolerance)

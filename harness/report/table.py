@@ -7,9 +7,12 @@ Layout follows the seed model cards ("Average (56) | Classification (12) | ...")
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
+from harness.registry import Registry
 
 MTEB_CATEGORIES = ["Classification", "Clustering", "PairClassification", "Reranking",
                    "Retrieval", "STS", "Summarization"]
@@ -38,7 +41,7 @@ def longtext_table(scores: pd.DataFrame) -> pd.DataFrame:
 
     sets = [name for name in LONGTEXT_SETS if name in set(scores["task"])]
     if not sets:
-        raise HarnessError(f"no long-text results; valid sets: {', '.join(LONGTEXT_SETS)}")
+        raise UsageError(f"no long-text results; valid sets: {', '.join(LONGTEXT_SETS)}")
     wide = scores[scores["task"].isin(sets)].pivot_table(
         index="task", columns="label", values="main_score", aggfunc="first", sort=False) * 100
     wide = wide.reindex(sets)
@@ -89,6 +92,24 @@ def task_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = No
 def _category_rank(category: str) -> int:
     return MTEB_CATEGORIES.index(category) if category in MTEB_CATEGORIES else len(
         MTEB_CATEGORIES)
+
+
+Layout = Callable[[pd.DataFrame, "dict[str, str] | None"], list[pd.DataFrame]]
+LAYOUTS: Registry[Layout] = Registry("table layout")
+
+
+@LAYOUTS.register("mteb")
+def mteb_layout(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = None
+                ) -> list[pd.DataFrame]:
+    """The model cards' layout: the summary (average + categories), then the per-task table."""
+    return [summary_table(scores, benchmark_tasks), task_table(scores, benchmark_tasks)]
+
+
+@LAYOUTS.register("longtext")
+def longtext_layout(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = None
+                    ) -> list[pd.DataFrame]:
+    """The stella card's long-text layout: one row per set."""
+    return [longtext_table(scores)]
 
 
 def render(table: pd.DataFrame, fmt: str = "md") -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from harness.data.importers import beir, biosses, csv_classification, semeval_sts, stsbenchmark
 from harness.data.importers.base import Converted, ImportSummary
 from harness.data.importers.writer import write_mirror
-from harness.errors import HarnessError, unknown_choice
+from harness.errors import UsageError, unknown_choice
 
 __all__ = ["ImportSummary", "detect_task", "import_dataset", "importable_tasks"]
 
@@ -72,7 +72,7 @@ def import_dataset(src: Path, out: Path, task: str | None = None) -> list[Import
     """
     src, out = Path(src), Path(out)
     if not src.is_dir():
-        raise HarnessError(f"source folder {src} does not exist or is not a folder")
+        raise UsageError(f"source folder {src} does not exist or is not a folder")
     if task is not None:
         if task not in _IMPORTERS:
             raise unknown_choice("importable task", task, _IMPORTERS)
@@ -90,8 +90,8 @@ def import_dataset(src: Path, out: Path, task: str | None = None) -> list[Import
         )
     if not any(summary.task for summary in summaries):
         if why_not != _NO_LAYOUT:
-            raise HarnessError(f"{src}: {why_not}")
-        raise HarnessError(f"no importable dataset folder in {src} (known layouts: {_layouts()})")
+            raise UsageError(f"{src}: {why_not}")
+        raise UsageError(f"no importable dataset folder in {src} (known layouts: {_layouts()})")
     return summaries
 
 
@@ -141,7 +141,7 @@ def _import_one(src: Path, out: Path, task_name: str) -> ImportSummary:
     converted = _IMPORTERS[task_name].convert(src, task)
     empty = [table.path for table in converted.tables if not table.rows]
     if empty:
-        raise HarnessError(f"{src}: no rows for {', '.join(empty)}; nothing imported")
+        raise UsageError(f"{src}: no rows for {', '.join(empty)}; nothing imported")
     dataset = task.metadata.dataset
     marker = {
         "task": task_name,

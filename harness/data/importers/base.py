@@ -1,6 +1,6 @@
 """Shared pieces of the importers: converted tables, import summaries and strict source reading.
 
-Every problem in a source file is a HarnessError of one line naming the file and, where the
+Every problem in a source file is a UsageError of one line naming the file and, where the
 problem is on one line, the line number; values quoted in it are clipped (see ``shown``), so a
 10 MB line gives a short message. Lines of any length are read.
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
+from harness.fileio import Utf8Error, decode_utf8
 
 MARKER_NAME = ".harness-import.json"
 """File in an imported dataset folder naming the task and dataset revision it was written for."""
@@ -78,10 +79,10 @@ def shown(value: object, limit: int = 60) -> str:
     return f"{text[:limit]}...{size}"
 
 
-def source_error(path: Path, line: int | None, what: str) -> HarnessError:
+def source_error(path: Path, line: int | None, what: str) -> UsageError:
     """The error for a bad source file, located as ``file:line``."""
     where = f"{path}:{line}" if line else str(path)
-    return HarnessError(f"{where}: {what}")
+    return UsageError(f"{where}: {what}")
 
 
 def check_text(value: str, path: Path, line: int | None, what: str) -> str:
@@ -95,7 +96,7 @@ def check_text(value: str, path: Path, line: int | None, what: str) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The content of a UTF-8 text file; HarnessError if it is missing, empty or not UTF-8."""
+    """The content of a UTF-8 text file; UsageError if it is missing, empty or not UTF-8."""
     if not path.is_file():
         raise source_error(path, None, "file not found")
     try:
@@ -103,10 +104,9 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise source_error(path, None, f"cannot read it ({exc.strerror or exc})") from None
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise source_error(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+        text = decode_utf8(data)
+    except Utf8Error as exc:
+        raise source_error(path, exc.line, str(exc)) from None
     if not text.strip():
         raise source_error(path, None, "file is empty")
     return text
@@ -127,7 +127,7 @@ def read_tsv(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def parse_json(text: str, path: Path, line: int | None) -> Any:
-    """``json.loads(text)``; HarnessError located at ``path:line`` for anything it rejects."""
+    """``json.loads(text)``; UsageError located at ``path:line`` for anything it rejects."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -26,7 +26,7 @@ from harness.data.importers.base import (
     shown,
     source_error,
 )
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTask
@@ -44,7 +44,7 @@ def _corpus_files(src: Path) -> list[Path]:
     )
     whole = src / "corpus.jsonl"
     if whole.is_file() and parts:
-        raise HarnessError(f"{src}: holds both corpus.jsonl and corpus-part*.jsonl; keep one")
+        raise UsageError(f"{src}: holds both corpus.jsonl and corpus-part*.jsonl; keep one")
     return [whole] if whole.is_file() else [path for _, path in parts]
 
 

@@ -22,7 +22,7 @@ from harness.data.importers.base import (
     read_lines,
     source_error,
 )
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from mteb.abstasks import AbsTaskSTS
@@ -60,12 +60,12 @@ def convert(src: Path, task: AbsTaskSTS) -> Converted:
     name = task.metadata.name
     inputs, golds = _files(src)
     if not inputs:
-        raise HarnessError(
+        raise UsageError(
             f"{src}: no STS.input.<subset>.txt files (SemEval STS layout for {name})"
         )
     unexpected = sorted(inputs.keys() - set(SUBSETS[name]))
     if unexpected:
-        raise HarnessError(
+        raise UsageError(
             f"{src}: subset(s) {', '.join(unexpected)} are not part of {name} "
             f"(its subsets: {', '.join(SUBSETS[name])})"
         )

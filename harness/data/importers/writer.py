@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 import yaml
 
 from harness.data.importers.base import MARKER_NAME, Converted, Row, Table
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 
 def safe_join(root: Path, relative: str) -> Path:
@@ -19,7 +19,7 @@ def safe_join(root: Path, relative: str) -> Path:
     base = root.resolve()
     target = (base / relative).resolve()
     if PurePath(relative).is_absolute() or target == base or not target.is_relative_to(base):
-        raise HarnessError(f"refusing to write {relative!r}: it resolves outside --out {base}")
+        raise UsageError(f"refusing to write {relative!r}: it resolves outside --out {base}")
     return target
 
 
@@ -36,7 +36,7 @@ def write_mirror(
     try:
         staging.mkdir(parents=True)
     except OSError as exc:
-        raise HarnessError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
     try:
         for table in converted.tables:
             _write_rows(safe_join(staging, table.path), table.rows)

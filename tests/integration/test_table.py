@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import run_cli
+from support import run_cli
 
 from harness.api import leaderboard
 from harness.results import load_scores

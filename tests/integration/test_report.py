@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
 from matplotlib.image import imread
+from support import SHARED_DATA, run_cli
 
 from harness.errors import HarnessError
 from harness.report.html import ReportFiles, write_report
 from harness.results import read_task_result, run_folder, write_task_result
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mteb-results"
+PUBLISHED = SHARED_DATA / "mteb-results"
 MODELS = {"thenlper/gte-small": 0.9, "BAAI/bge-small-en-v1.5": 0.8}  # metric factor at dim 64
 TASKS = ["STSBenchmark", "BIOSSES", "Banking77Classification", "SciFact",
          "TwentyNewsgroupsClustering"]

@@ -5,31 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from support import REPO, run_cli
 
-from harness.config import CONFIG_DIR, compose_config
+from harness.config import config_options, load_config
 
-MODEL_RECIPES = sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml"))
-TASK_LISTS = sorted(p.stem for p in (CONFIG_DIR / "tasks").glob("*.yaml"))
+MODEL_RECIPES = config_options("model")
+TASK_LISTS = config_options("tasks")
 
 
 @pytest.mark.parametrize("recipe", MODEL_RECIPES)
 def test_every_model_recipe_composes(recipe: str) -> None:
-    cfg = compose_config([f"model={recipe}"])
+    cfg = load_config([f"model={recipe}"])
     assert cfg.model.name
 
 
 @pytest.mark.parametrize("task_list", TASK_LISTS)
 def test_every_task_list_composes(task_list: str) -> None:
-    cfg = compose_config([f"tasks={task_list}"])
+    cfg = load_config([f"tasks={task_list}"])
     assert cfg.tasks.names or cfg.tasks.benchmark
 
 
 def test_benchmark_lists_come_from_mteb() -> None:
     from harness.tasks import task_objects
 
-    eng = task_objects(compose_config(["tasks=mteb_eng_v1"]).tasks)
-    cmn = task_objects(compose_config(["tasks=cmteb"]).tasks)
+    eng = task_objects(load_config(["tasks=mteb_eng_v1"]).tasks)
+    cmn = task_objects(load_config(["tasks=cmteb"]).tasks)
     assert len(eng) == 56
     assert len({t.metadata.type for t in eng}) == 7
     assert all("zho" in t.metadata.languages or "cmn" in str(t.metadata.eval_langs) for t in cmn)

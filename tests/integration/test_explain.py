@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config import compose_config
+from harness.config import load_config
 from harness.explain import SAMPLE, explain, prompt_table
 from harness.tasks import task_objects
 
@@ -93,15 +93,15 @@ EXPECTED: dict[str, tuple[list[str], dict[tuple[str, str], str]]] = {
 
 
 def test_every_recipe_has_expected_prompts() -> None:
-    from harness.config import CONFIG_DIR
+    from harness.config import config_options
 
-    assert sorted(EXPECTED) == sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml"))
+    assert sorted(EXPECTED) == config_options("model")
 
 
 @pytest.mark.parametrize("recipe", sorted(EXPECTED))
 def test_model_inputs_match_the_card(recipe: str) -> None:
     tasks, expected = EXPECTED[recipe]
-    cfg = compose_config([f"model={recipe}", f"tasks.names=[{','.join(tasks)}]"])
+    cfg = load_config([f"model={recipe}", f"tasks.names=[{','.join(tasks)}]"])
     table = prompt_table(cfg.model, task_objects(cfg.tasks)).set_index(["task", "side"])
     eos = " + EOS" if cfg.model.append_eos else ""
     for (task, side), prompt in expected.items():

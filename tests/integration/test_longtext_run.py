@@ -6,8 +6,8 @@ from pathlib import Path
 
 import mteb
 import pytest
-from conftest import SHARED_DATA, run_cli
 from sentence_transformers import SentenceTransformer
+from support import SHARED_DATA, run_cli
 
 from harness.api import build_longtext_sets
 from harness.longtext import LONGTEXT_SETS, longtext_task

@@ -1,7 +1,7 @@
 """Acceptance: the harness scores equal plain ``mteb.evaluate(SentenceTransformer)`` to 1e-6.
 
 Both sides read the same data, imported from ../shared/data. SciFact takes about 5 minutes per
-side on 2 cores, so it is marked slow; CI runs it anyway.
+side on 2 cores.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import mteb
 import pytest
-from conftest import QUICK_TASKS
 from sentence_transformers import SentenceTransformer
+from support import QUICK_TASKS
 
-from harness.config import compose_config
+from harness.config import load_config
 from harness.data.mirror import use_local_data
 from harness.results import read_task_result
 
@@ -48,7 +48,6 @@ def test_same_score_as_plain_mteb(task_name: str, harness_results: Path, data_ro
     _check(task_name, harness_results, data_root, reference_model)
 
 
-@pytest.mark.slow
 def test_same_score_as_plain_mteb_scifact(harness_results: Path, data_root: Path,
                                           reference_model: SentenceTransformer) -> None:
     _check("SciFact", harness_results, data_root, reference_model)
@@ -63,4 +62,4 @@ def test_manifest_describes_the_run(harness_results: Path) -> None:
     assert set(manifest["tasks"]) == set(QUICK_TASKS)
     assert all(t["data"] == "local" and t["wall_time_s"] > 0 for t in manifest["tasks"].values())
     assert manifest["config"]["model"]["pooling"] == "mean"
-    assert compose_config([]).model.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert load_config([]).model.name == "sentence-transformers/all-MiniLM-L6-v2"

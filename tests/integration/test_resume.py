@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from support import REPO, run_cli
 
 from harness.results import read_task_result, run_folder
 

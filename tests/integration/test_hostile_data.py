@@ -15,9 +15,9 @@ from pathlib import Path
 
 import mteb
 import pytest
-from conftest import run_cli, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import run_cli, write_files
 
 from harness.data.importers import import_dataset
 from harness.data.importers.writer import safe_join

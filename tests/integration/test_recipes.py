@@ -7,13 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import REPO
 
-from harness.config import CONFIG_DIR, compose_config
+from harness.config import config_options, load_config
 
-RECIPES = sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml"))
+RECIPES = config_options("model")
 HUB_RECIPES = [r for r in RECIPES if r != "minilm"]  # minilm's weights ship in a pip package
 STELLA_DIMS = [256, 512, 768, 1024, 2048, 4096, 6144, 8192]
 
@@ -45,7 +45,7 @@ def test_every_recipe_has_its_choices_listed() -> None:
 
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_recipe_composes_with_card_choices(recipe: str) -> None:
-    model = compose_config([f"model={recipe}"]).model
+    model = load_config([f"model={recipe}"]).model
     backend, pooling, max_length, dtype, append_eos, remote = CHOICES[recipe]
     assert (model.backend, model.pooling, model.max_length, model.dtype, model.append_eos,
             model.trust_remote_code) == (backend, pooling, max_length, dtype, append_eos, remote)
@@ -60,11 +60,11 @@ def test_recipe_composes_with_card_choices(recipe: str) -> None:
 
 
 def test_list_models_shows_every_recipe_with_its_card() -> None:
-    from harness.api import list_configs
+    from harness.api import list_models
 
-    table = list_configs("models")
+    table = list_models()
     for recipe in RECIPES:
-        model = compose_config([f"model={recipe}"]).model
+        model = load_config([f"model={recipe}"]).model
         line = next(row for row in table.splitlines() if f"| {recipe} " in row)
         assert model.source in line and model.pooling in line
 
@@ -73,13 +73,13 @@ def test_mrl_dim_outside_the_recipe_is_rejected() -> None:
     from harness.errors import HarnessError
 
     with pytest.raises(HarnessError, match="unknown dim 300"):
-        compose_config(["model=stella_en_1.5B_v5", "dims=[300]"])
-    assert compose_config(["model=stella_en_1.5B_v5", "dims=[256,8192]"]).dims == [256, 8192]
+        load_config(["model=stella_en_1.5B_v5", "dims=[300]"])
+    assert load_config(["model=stella_en_1.5B_v5", "dims=[256,8192]"]).dims == [256, 8192]
 
 
 OFFLINE_PROBE = """
 import json, sys
-from harness.config import compose_config
+from harness.config import load_config
 from harness.errors import HarnessError
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend
@@ -93,7 +93,7 @@ def attempt(load):
 
 out = {}
 for recipe in sys.argv[1:]:
-    model = compose_config([f"model={recipe}"]).model
+    model = load_config([f"model={recipe}"]).model
     out[recipe] = attempt(lambda: load_backend(model, "cpu", "fp32"))
 stella = DimProjector("head", "dunzhang/stella_en_1.5B_v5", normalize=True)
 out["head"] = attempt(lambda: stella.prepare([1024]))
@@ -107,7 +107,7 @@ def offline_errors() -> dict[str, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-c", OFFLINE_PROBE, *HUB_RECIPES], env=env,
                           capture_output=True, text=True, timeout=600,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -116,7 +116,7 @@ def offline_errors() -> dict[str, str]:
 def test_unavailable_weights_fail_with_one_line_naming_the_fix(
         recipe: str, offline_errors: dict[str, str]) -> None:
     message = offline_errors[recipe]
-    name = compose_config([f"model={recipe}"]).model.name
+    name = load_config([f"model={recipe}"]).model.name
     assert message.startswith(f"cannot load model {name!r}")
     assert f"model.path=/path/to/{name.split('/')[-1]}" in message
     assert "\n" not in message and len(message) < 500

@@ -15,11 +15,11 @@ import mteb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import QUICK_TASKS, run_cli
+from support import QUICK_TASKS, run_cli
 
 from harness.api import run
 from harness.cache import SHARD_GLOB, EmbeddingCache, cache_entries
-from harness.config import compose_config
+from harness.config import load_config
 from harness.report.table import summary_table, task_table
 from harness.results import load_scores, read_manifest, read_task_result, run_folder
 from harness.runner import evaluate, record_task
@@ -93,7 +93,7 @@ def test_concurrent_jobs_leave_results_manifest_and_cache_complete(
 
 @pytest.mark.parametrize("task_list", ["quick", "mteb_eng_v1"])
 def test_shards_cover_every_task_exactly_once(task_list: str) -> None:
-    tasks = task_objects(compose_config([f"tasks={task_list}"]).tasks)
+    tasks = task_objects(load_config([f"tasks={task_list}"]).tasks)
     names = [t.metadata.name for t in tasks]
     shards = [[t.metadata.name for t in shard_tasks(tasks, f"{i}/3")] for i in range(3)]
     assert sorted(sum(shards, [])) == sorted(names)
@@ -107,7 +107,7 @@ def test_shards_cover_every_task_exactly_once(task_list: str) -> None:
 
 
 def test_cost_estimate_follows_mteb_statistics() -> None:
-    tasks = {t.metadata.name: t for t in task_objects(compose_config(["tasks=mteb_eng_v1"]).tasks)}
+    tasks = {t.metadata.name: t for t in task_objects(load_config(["tasks=mteb_eng_v1"]).tasks)}
     assert task_cost(tasks["BIOSSES"]) == 31313  # BIOSSES' number_of_characters
     assert task_cost(tasks["MSMARCO"]) > task_cost(tasks["SciFact"]) > task_cost(tasks["STS13"])
     cqa = tasks["CQADupstackRetrieval"]  # an aggregate without stats of its own: sum of parts
@@ -221,7 +221,7 @@ def test_runner_records_failure_and_status_reports_it(
                                         .read_bytes())
     monkeypatch.setattr(runner, "load_task_data", broken)
     with pytest.raises(RuntimeError):
-        evaluate(compose_config(["tasks.names=[BIOSSES,STS12]",
+        evaluate(load_config(["tasks.names=[BIOSSES,STS12]",
                                  *_settings(data_root, tmp_path, None)]))
     assert cli.main(["status", str(tmp_path), "--tasks", "quick", "--model", "minilm"]) == 0
     text = capsys.readouterr().out

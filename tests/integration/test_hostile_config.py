@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_cli
+from support import REPO, run_cli
 
-from harness.config import CONFIG_DIR, compose_config
+from harness.config import config_files, config_options, load_config
 
 
 def _results(out: Path) -> list[Path]:
@@ -27,8 +27,8 @@ def _results(out: Path) -> list[Path]:
         part.startswith(".") for part in p.relative_to(out).parts)]
 
 
-def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+def _one_error_line(proc: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr[-2000:]
@@ -88,18 +88,18 @@ def test_bad_config_is_one_line_exit_2(overrides: list[str], must_name: list[str
 
 
 def test_valid_prompt_templates_compose() -> None:
-    cfg = compose_config(["++model.prompts.query='Instruct: {instruction} Query: '",
+    cfg = load_config(["++model.prompts.query='Instruct: {instruction} Query: '",
                           "++model.prompts.symmetric=''"])
     assert dict(cfg.model.prompts) == {"query": "Instruct: {instruction} Query: ",
                                        "symmetric": ""}
 
 
-@pytest.mark.parametrize("recipe", sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml")))
+@pytest.mark.parametrize("recipe", config_options("model"))
 def test_trust_remote_code_only_where_the_recipe_says(recipe: str) -> None:
-    declared = yaml.safe_load((CONFIG_DIR / "model" / f"{recipe}.yaml").read_text())
-    assert compose_config([f"model={recipe}"]).model.trust_remote_code is bool(
+    declared = yaml.safe_load(config_files("model")[recipe][1].read_text())
+    assert load_config([f"model={recipe}"]).model.trust_remote_code is bool(
         declared.get("trust_remote_code", False))
-    assert compose_config([f"model={recipe}", "model.trust_remote_code=true"]
+    assert load_config([f"model={recipe}", "model.trust_remote_code=true"]
                           ).model.trust_remote_code is True
 
 
@@ -165,6 +165,6 @@ def test_batch_too_large_for_memory_suggests_smaller_batches(data_root: Path,
          "batch_size=64"],
         cwd=REPO, capture_output=True, text=True, timeout=900,
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    line = _one_error_line(proc)
+    line = _one_error_line(proc, code=1)  # a runtime failure, not a usage error
     assert "batch_size=" in line and "max_batch_tokens=" in line, line
     assert not _results(tmp_path / "out")

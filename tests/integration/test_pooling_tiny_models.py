@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import Tensor
 
-from harness.config import compose_config
+from harness.config import load_config
 from harness.errors import HarnessError
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
@@ -92,7 +92,7 @@ def reference_pooled(folder: Path, pooling: str, append_eos: bool, padding_side:
 
 def recipe(folder: Path, *overrides: str):
     """A composed config loading ``folder``, with the recipe fields given as overrides."""
-    return compose_config([f"model.path={folder}", "model.name=tiny/test-model",
+    return load_config([f"model.path={folder}", "model.name=tiny/test-model",
                            f"model.max_length={MAX_LENGTH}", *overrides])
 
 
@@ -295,8 +295,8 @@ def test_stella_head_equals_sentence_transformers_dense(stella_dir: tuple[Path, 
 
 def test_minilm_transformers_backend_equals_sentence_transformers_backend() -> None:
     texts = [*TEXTS, "A man is playing a guitar on the stage. " * 40]  # truncated at 256
-    st = harness_pooled(compose_config(["model=minilm"]), texts)
-    hf = harness_pooled(compose_config(["model=minilm", "model.backend=transformers"]), texts)
+    st = harness_pooled(load_config(["model=minilm"]), texts)
+    hf = harness_pooled(load_config(["model=minilm", "model.backend=transformers"]), texts)
     assert np.allclose(st, hf, atol=ATOL)
     normalize = DimProjector("none", None, normalize=True)
     assert np.allclose(normalize(st, None), normalize(hf, None), atol=ATOL)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import mteb
 import pytest
+from support import SHARED
 
 from harness.references import load_card_tables
 from harness.references.cards import card_files, column_key, read_card_file
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = SHARED / "seeds"
 CARDS = {name: read_card_file(name) for name in card_files()}
 TABLES = [(name, table["id"]) for name, card in CARDS.items() for table in card["tables"]]
 

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import run_cli
 
 from harness.cache import IDENTITY_FILE, SHARD_GLOB, UNREADABLE, EmbeddingCache, cache_entries
+from harness.fileio import remove_stale_temps
 from harness.results import (
     MANIFEST_NAME,
     find_run_folders,
     load_scores,
     read_manifest,
     read_task_result,
-    remove_stale_temps,
     run_folder,
     version_drift,
     write_task_result,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO, SHARED_DATA
 
 from harness.errors import HarnessError
 from harness.longtext import (
@@ -21,8 +22,7 @@ from harness.longtext import (
 from harness.longtext.positions import answer_positions, load_default_tokenizer
 from harness.longtext.source import read_source
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REPO = Path(__file__).resolve().parents[1]
+DATA = SHARED_DATA
 BUILT = ["LongTextCMRC2018Dev", "LongTextDRCDDev", "LongTextCAIL2019Dev", "LongTextSQuADDev"]
 OUTPUTS = ["README.md", "corpus.jsonl", "manifest.json", "qrels.jsonl", "queries.jsonl"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from support import REPO, run_cli
 
 from harness.results import read_task_result, write_task_result
 

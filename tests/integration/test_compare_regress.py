@@ -9,6 +9,7 @@ from pathlib import Path
 import mteb
 import pytest
 from mteb import TaskResult
+from support import SHARED_DATA
 
 from harness.errors import HarnessError
 from harness.references import published_tasks
@@ -16,7 +17,7 @@ from harness.report.compare import compare
 from harness.report.regress import regress
 from harness.results import read_task_result, run_folder, write_task_result
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mteb-results"
+PUBLISHED = SHARED_DATA / "mteb-results"
 GTE = "thenlper/gte-small"
 GTE_REVISION = "17e1f347d17fe144873b1201da91788898c639cd"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import datasets
 import mteb
 import pytest
-from conftest import write_files
+from support import SHARED_DATA, write_files
 
+from harness._compat import EagerColumnDataset
 from harness.data import (
     data_status,
     import_dataset,
@@ -19,10 +20,10 @@ from harness.data import (
     use_local_data,
 )
 from harness.data.importers import writer
+from harness.data.mirror import load_task_data
 from harness.errors import HarnessError
-from harness.tasks import EagerColumnDataset, load_task_data
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 SIX = {"STSBenchmark", "STS12", "STS13", "BIOSSES", "SciFact", "Banking77Classification"}
 
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"no shared data at {DATA}")
