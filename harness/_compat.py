@@ -7,12 +7,17 @@ so an upgrade that breaks one fails there, by name.
 - datasets: ``Dataset._getitem`` and ``Dataset._format_type`` (eager column reads).
 - hydra: ``hydra._internal``'s ``BasicSweeper.split_arguments`` (sweep expansion) and the text of
   its composition errors (which key, group or option was bad).
-- mteb: the shape of ``TaskMetadata.descriptive_stats`` (task cost for shards).
+- mteb: the shape of ``TaskMetadata.descriptive_stats`` (task cost for shards, label values of
+  classification imports) and the literal column renames in tasks' own ``dataset_transform``
+  source (where an import writes each column).
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
 from typing import Any
 
 import datasets
@@ -105,3 +110,56 @@ def stats_characters(stats: dict) -> float:
 def stats_subsets(split_stats: dict) -> dict[str, dict]:
     """The per-subset blocks of one split's descriptive statistics (empty when it has none)."""
     return split_stats.get("hf_subset_descriptive_stats") or {}
+
+
+def stats_labels(stats: dict | None) -> set[str] | None:
+    """Every label value a task's descriptive statistics count (``label_statistics.labels``, in
+    each split and subset block), as text; None when they list none."""
+    found: set[str] = set()
+    blocks = list((stats or {}).values())
+    while blocks:
+        block = blocks.pop()
+        if not isinstance(block, dict):
+            continue
+        labels = (block.get("label_statistics") or {}).get("labels")
+        found.update(str(label) for label in labels or ())
+        blocks.extend(stats_subsets(block).values())
+    return found or None
+
+
+def transform_renames(task_class: type) -> list[tuple[str, str]]:
+    """The (old, new) column renames a task class's own ``dataset_transform`` writes as literals,
+    in source order: ``rename_column("old", "new")``, ``rename_columns({"old": "new"})`` and dict
+    entries ``{"new": ds["old"]}`` (or ``ds["old"][0]``). Empty when its source cannot be read; a
+    guess, which the caller verifies by running the transform."""
+    method = getattr(task_class, "dataset_transform", None)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    found: list[tuple[int, int, str, str]] = []
+    for node in ast.walk(tree):
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = [_literal(arg) for arg in node.args]
+            if node.func.attr == "rename_column" and len(args) == 2 and all(args):
+                found.append((*where, args[0], args[1]))
+            elif node.func.attr == "rename_columns" and node.args and isinstance(
+                    node.args[0], ast.Dict):
+                found.extend((*where, old, new) for old, new in _str_pairs(node.args[0]))
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                while isinstance(value, ast.Subscript) and not _literal(value.slice):
+                    value = value.value  # ds["old"][0]
+                if _literal(key) and isinstance(value, ast.Subscript) and _literal(value.slice):
+                    found.append((*where, _literal(value.slice), _literal(key)))
+    return [(old, new) for *_, old, new in sorted(found)]
+
+
+def _literal(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _str_pairs(node: ast.Dict) -> list[tuple[str, str]]:
+    pairs = [(_literal(k), _literal(v)) for k, v in zip(node.keys, node.values, strict=True)]
+    return [(old, new) for old, new in pairs if old and new]

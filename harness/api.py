@@ -47,6 +47,7 @@ __all__ = [
     "compare",
     "explain",
     "import_data",
+    "import_formats",
     "launch",
     "leaderboard",
     "list_models",
@@ -141,11 +142,25 @@ def parse_duration(text: str) -> float:
     return parse(text)
 
 
-def import_data(src: str | Path, out: str | Path, task: str | None = None) -> list:
-    """``harness data import``: original files into the offline mirror; one summary each."""
+def import_data(src: str | Path, out: str | Path, task: str | None = None,
+                fmt: str | None = None, columns: list[str] | tuple[str, ...] = (),
+                delimiter: str | None = None) -> list:
+    """``harness data import``: dataset files into the offline mirror; one summary each.
+
+    ``fmt`` is one of :func:`import_formats` (default: from the files and the task's type);
+    ``columns`` are ``NEW=OLD`` renames and ``delimiter`` the separator of CSV/TSV tables."""
     from harness.data.importers import import_dataset
 
-    return import_dataset(Path(src), Path(out), task=task)
+    return import_dataset(Path(src), Path(out), task=task, fmt=fmt, columns=columns,
+                          delimiter=delimiter)
+
+
+def import_formats() -> dict[str, str]:
+    """The source formats ``harness data import --format`` reads: name -> what it serves."""
+    from harness.data.importers import FORMATS
+
+    return {name: f"any {imp.task_type} task" if imp.task_type else ", ".join(imp.tasks)
+            for name, imp in FORMATS.items()}
 
 
 def cache_report(cache_dir: str) -> str:

@@ -1,6 +1,6 @@
 """Offline task data: the local mirror of hub datasets and importers from original releases."""
 
-from harness.data.importers import ImportSummary, import_dataset, importable_tasks
+from harness.data.importers import FORMATS, ImportSummary, formats_for, import_dataset
 from harness.data.mirror import (
     check_data_root,
     data_status,
@@ -10,11 +10,12 @@ from harness.data.mirror import (
 )
 
 __all__ = [
+    "FORMATS",
     "ImportSummary",
     "check_data_root",
     "data_status",
+    "formats_for",
     "import_dataset",
-    "importable_tasks",
     "local_dataset_dir",
     "missing_data_error",
     "use_local_data",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness._compat import eager_columns
-from harness.data.importers import importable_tasks
+from harness.data.importers import formats_for
 from harness.data.importers.base import MARKER_NAME
 from harness.errors import DataError, HarnessError, UsageError, one_line
 from harness.fileio import read_json
@@ -73,7 +73,7 @@ def data_status(task_name: str, data_root: str | Path | None) -> str:
             if imported_for is None or imported_for[1] == task.metadata.dataset["revision"]:
                 return "local"
             return f"other revision (imported for {imported_for[0]})"
-    return "importable" if task_name in importable_tasks() else "hub only"
+    return "importable" if formats_for(task) else "hub only"
 
 
 def missing_data_error(
@@ -89,7 +89,7 @@ def missing_data_error(
     root = str(data_root) if data_root is not None else "DATA_ROOT"
     folder = Path(root) / repo
     reason = f" ({one_line(cause)})" if cause is not None else ""
-    if name in importable_tasks():
+    if formats_for(task):
         fix = f"harness data import SRC --out {root} --task {name}"
     else:
         fix = (

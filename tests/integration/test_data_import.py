@@ -185,7 +185,8 @@ def test_shared_hub_repo_at_another_revision_is_refused(mirror):
 def test_data_status(mirror):
     assert data_status("STS12", mirror[0]) == "local"
     assert data_status("STS14", mirror[0]) == "importable"
-    assert data_status("STS17", mirror[0]) == "hub only"
+    assert data_status("STS17", mirror[0]) == "importable"  # the generic sts format
+    assert data_status("TwentyNewsgroupsClustering", mirror[0]) == "hub only"
     assert data_status("STS12", None) == "importable"
     with pytest.raises(HarnessError, match="unknown task 'STS1'"):
         data_status("STS1", mirror[0])
@@ -213,8 +214,8 @@ def test_missing_data_error_names_folder_and_import_command(tmp_path):
     assert "STS12" in message and str(tmp_path / "mteb" / "sts12-sts") in message
     assert f"harness data import SRC --out {tmp_path} --task STS12" in message
     assert "ConnectionError: hub unreachable second line" in message
-    other = str(missing_data_error(mteb.get_task("STS17"), None))
-    assert "snapshot_download" in other and "DATA_ROOT/mteb/sts17-crosslingual-sts" in other
+    other = str(missing_data_error(mteb.get_task("TwentyNewsgroupsClustering"), None))
+    assert "snapshot_download" in other and "DATA_ROOT/mteb/twentynewsgroups-clustering" in other
 
 
 def test_missing_data_error_for_a_local_folder_that_fails_to_load(tmp_path):

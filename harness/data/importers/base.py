@@ -12,10 +12,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UsageError
 from harness.fileio import Utf8Error, decode_utf8
+
+if TYPE_CHECKING:
+    from mteb.abstasks import AbsTask
 
 MARKER_NAME = ".harness-import.json"
 """File in an imported dataset folder naming the task and dataset revision it was written for."""
@@ -32,11 +35,18 @@ class Table:
     split: str
     rows: list[Row]
     label: str = ""
+    size: int | None = None
+    """How many records the rows hold, when that is not one per row (a row of lists)."""
 
     @property
     def name(self) -> str:
         """How the summary calls this table (the split unless the importer named it)."""
         return self.label or self.split
+
+    @property
+    def count(self) -> int:
+        """The number of records (pairs, texts, documents) in the table."""
+        return len(self.rows) if self.size is None else self.size
 
 
 @dataclass
@@ -166,3 +176,28 @@ def check_sentences(row: Row, path: Path, line: int) -> Row:
         if not row[column].strip():
             raise source_error(path, line, f"empty {column}")
     return row
+
+
+def subset_folders(src: Path, task: AbsTask) -> dict[str, Path]:
+    """The source folder of each subset: ``src`` itself (``default``) for a monolingual task, one
+    subfolder per hf subset (``src/<subset>/``) for a multilingual one, every subset required."""
+    if not task.metadata.is_multilingual:
+        return {"default": src}
+    subsets = list(task.metadata.hf_subsets)
+    found = {p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    unknown = sorted(found - set(subsets))
+    if unknown:
+        raise UsageError(f"{src}: folder {shown(unknown[0])} is not a subset of "
+                         f"{task.metadata.name} (its subsets: {', '.join(subsets)})")
+    missing = [s for s in subsets if s not in found]
+    if missing:
+        raise UsageError(f"{src}: no folder for subset(s) {', '.join(missing)} of the "
+                         f"{len(subsets)} that {task.metadata.name} evaluates (one folder each)")
+    return {subset: src / subset for subset in subsets}
+
+
+def own_transform(task: AbsTask) -> bool:
+    """The task reshapes its hub data after loading (a ``dataset_transform`` of its own)."""
+    from mteb.abstasks import AbsTask
+
+    return type(task).dataset_transform is not AbsTask.dataset_transform

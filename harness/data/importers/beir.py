@@ -8,6 +8,8 @@ makes ``datasets`` pick the JSON builder for it and fail.
 
 Ids are unique across the corpus files and across the queries, queries have non-blank text, and
 every judgement names a known query and document once, with a relevance from 0 to 999999999.
+A multilingual task has one BEIR folder per subset (``src/<subset>/``), written under the configs
+``<subset>-corpus``, ``<subset>-queries`` and ``<subset>-qrels`` that mteb's retrieval loader reads.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from harness.data.importers.base import (
     read_lines,
     shown,
     source_error,
+    subset_folders,
 )
 from harness.errors import UsageError
 
@@ -55,6 +58,19 @@ def matches(src: Path, task_name: str) -> bool:
         and ((src / "corpus.jsonl").is_file() or any(src.glob("corpus-part*.jsonl")))
         and any((src / "qrels").glob("*.tsv"))
     )
+
+
+def convert_any(src: Path, task: AbsTask) -> Converted:
+    """One BEIR folder, or one per subset for a multilingual task."""
+    if not task.metadata.is_multilingual:
+        return convert(src, task)
+    tables = []
+    for subset, folder in subset_folders(src, task).items():
+        for table in convert(folder, task).tables:
+            config = table.config if table.config != "default" else "qrels"
+            tables.append(Table(f"{subset}/{table.path}", f"{subset}-{config}", table.split,
+                                table.rows, f"{subset}/{table.name}"))
+    return Converted(tables)
 
 
 def convert(src: Path, task: AbsTask) -> Converted:
