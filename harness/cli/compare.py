@@ -18,11 +18,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=None, help="which of our models (default: all)")
     parser.add_argument("--tolerance", type=float, default=0.001, help="on the 0-1 scale")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any score is off")
+    parser.add_argument("--show-missing", action="store_true",
+                        help="list the tasks found on one side only (default: their count)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     report = api.compare(args.results_dir, args.reference, model=args.model,
                          tolerance=args.tolerance)
-    print(report.to_markdown())
+    print(report.to_markdown(show_missing=args.show_missing))
     return 1 if args.strict and not report.ok else 0

@@ -16,11 +16,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=None, help="only this model (default: all)")
     parser.add_argument("--tasks", default=None, help="a task-list config every model should have")
     parser.add_argument("--tolerance", type=float, default=0.001, help="on the 0-1 scale")
+    parser.add_argument("--show-missing", action="store_true",
+                        help="list the tasks found on one side only in report.md (default: "
+                             "their count; report.html always lists them in a collapsed block)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     files = api.write_report(args.results_dir, args.out, reference=args.reference,
-                             model=args.model, tasks=args.tasks, tolerance=args.tolerance)
+                             model=args.model, tasks=args.tasks, tolerance=args.tolerance,
+                             show_missing=args.show_missing)
     print(f"report: {files.html}\nmarkdown: {files.markdown} (+ {len(files.images)} PNGs)")
     return 0

@@ -119,8 +119,9 @@ class ComparisonReport:
         compared = [row for row in self.rows if row.compared]
         return f"{len(compared) - len(self.off)} within tolerance of {len(compared)} compared"
 
-    def to_markdown(self) -> str:
-        """The report as markdown: one table per run, one-side-only tasks, notes."""
+    def to_markdown(self, show_missing: bool = False) -> str:
+        """The report as markdown: one table per run, the count of tasks found on one side
+        only (listed with ``show_missing``), notes."""
         lines = [f"# Comparison with {self.reference}", "",
                  f"**{self.summary}** (tolerance {self.tolerance:g} on mteb's 0-1 scale; "
                  "scores and deltas shown x100)", ""]
@@ -133,7 +134,10 @@ class ComparisonReport:
                       f"{short_source(r.source)} | {r.verdict} |" for r in section.rows]
             for title, names in (("Only in our results", section.ours_only),
                                  ("Only in the published reference", section.published_only)):
-                lines += ["", f"{title} ({len(names)}): {', '.join(names) or '-'}"]
+                lines += ["", f"{title} ({len(names)}): {', '.join(names) or '-'}"
+                          if show_missing or not names else
+                          f"{title}: {len(names)} task{'s' * (len(names) > 1)} "
+                          "(--show-missing lists them)"]
             lines.append("")
         lines += ["## Notes", "", *[f"- {note}" for note in self.notes]] if self.notes else []
         return "\n".join(lines).rstrip() + "\n"

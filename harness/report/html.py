@@ -1,6 +1,7 @@
 """``harness report``: leaderboard, category bars, MRL curves and reproduction deltas, written
 as one self-contained ``report.html`` (PNGs inlined as data URIs) and a ``report.md`` whose
-PNGs lie beside it."""
+PNGs lie beside it. Every figure carries a description of what it draws (its alt text) and
+the lines under it (e.g. the tasks outside the tolerance)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,23 @@ from harness.report.compare import (
     name_key,
     short_source,
 )
-from harness.report.plots import category_chart, category_means, mrl_chart, mrl_means
-from harness.report.table import expected_tasks, render, summary_table, task_table
-from harness.results import load_scores
+from harness.report.plots import (
+    Chart,
+    all_runs,
+    category_chart,
+    delta_chart,
+    group_means,
+    mrl_chart,
+    mrl_curves,
+)
+from harness.report.table import (
+    expected_tasks,
+    render,
+    summary_table,
+    task_table,
+    with_local_task_types,
+)
+from harness.results import find_run_folders, load_scores, read_manifest
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -38,6 +53,8 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
 th { background: #f0f0f0; }
 td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; border: 1px solid #eee; }
+figure { margin: 0.5rem 0 1.5rem; }
+figcaption { color: #555; font-size: 0.9rem; }
 .note { color: #555; }
 </style>
 </head>
@@ -47,8 +64,9 @@ $body
 </body>
 </html>
 """)
-FIGURES = {"categories.png": "Mean main score per MTEB category",
-           "mrl.png": "MRL curves: main score vs embedding dim"}
+
+
+CARD_GROUP = "Card averages"
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,17 @@ class _Document:
         self.html.append(table.to_html(index=False, border=0, na_rep="-",
                                        float_format=lambda v: f"{v:.2f}"))
 
-    def figure(self, name: str, png: bytes, folder: Path) -> Path:
+    def figure(self, name: str, chart: Chart, folder: Path) -> Path:
         path = folder / name
-        path.write_bytes(png)
-        self.markdown.append(f"![{FIGURES[name]}]({name})")
-        data = base64.b64encode(png).decode("ascii")
-        self.html.append(f'<img src="data:image/png;base64,{data}" alt="{FIGURES[name]}">')
+        path.write_bytes(chart.png)
+        alt = re.sub(r"([\[\]])", r"\\\1", chart.alt)
+        self.markdown += [f"![{alt}]({name})", *chart.notes]
+        data = base64.b64encode(chart.png).decode("ascii")
+        caption = "".join(f"<p>{escape(note)}</p>" for note in chart.notes)
+        self.html.append(f'<figure id="{path.stem}"><img src="data:image/png;base64,{data}" '
+                         f'alt="{escape(chart.alt)}">'
+                         + (f"<figcaption>{caption}</figcaption>" if caption else "")
+                         + "</figure>")
         return path
 
 
@@ -125,14 +148,92 @@ def _comparison_html(report: ComparisonReport) -> str:
     return "\n".join(parts)
 
 
+def _delta_frame(report: ComparisonReport, categories: dict[str, str]) -> pd.DataFrame:
+    """The compared rows of ``report`` as :func:`~harness.report.plots.delta_chart` reads them;
+    card rows (category and overall averages) form their own group."""
+    names = [s.run.rpartition(" @ ")[0] for s in report.sections]
+    if len(set(names)) < len(names):  # one model at several revisions: keep them apart
+        names = [f"{name} @ {short_source(s.run.rpartition(' @ ')[2])}"
+                 for name, s in zip(names, report.sections, strict=True)]
+    return pd.DataFrame([
+        {"run": name, "task": row.task, "delta": row.delta, "off": row.off,
+         "category": CARD_GROUP if row.tasks is not None else categories.get(row.task, "Other")}
+        for name, section in zip(names, report.sections, strict=True)
+        for row in section.rows if row.compared],
+        columns=["run", "task", "category", "delta", "off"])
+
+
+def _recipe_dims(manifest: dict) -> tuple[int | None, str]:
+    """``model.default_dim`` and ``model.dim_mode`` of a run manifest's config."""
+    config = manifest.get("config")
+    model = config.get("model") if isinstance(config, dict) else None
+    model = model if isinstance(model, dict) else {}
+    default = model.get("default_dim")
+    valid = isinstance(default, int) and not isinstance(default, bool)
+    return (default if valid else None), str(model.get("dim_mode", "none"))
+
+
+def _with_curve_dims(scores: pd.DataFrame, results_dir: str | Path) -> pd.DataFrame:
+    """``scores`` with ``default_dim`` (the recipe's, read from each run manifest) and
+    ``curve_dim``: the ``experiments/dim_<d>`` folder's dim, or for a plain ``<revision>/``
+    folder the recipe's default dim when it truncates or projects (NaN: native, unknown)."""
+    recorded = {(run.model, run.revision, run.dim): _recipe_dims(read_manifest(run.path))
+                for run in find_run_folders(results_dir)}
+    keys = zip(scores["model"], scores["revision"],
+               [None if pd.isna(d) else int(d) for d in scores["dim"]], strict=True)
+    found = [recorded.get(key, (None, "none")) for key in keys]
+    defaults = pd.Series([d for d, _ in found], index=scores.index, dtype="float")
+    plain = pd.Series([d if mode != "none" else None for d, mode in found],
+                      index=scores.index, dtype="float")
+    return scores.assign(default_dim=defaults, curve_dim=scores["dim"].astype(float).fillna(plain))
+
+
+def _category_section(doc: _Document, scores: pd.DataFrame, expected: dict[str, str],
+                      folder: Path) -> list[Path]:
+    groups = group_means(scores, expected)
+    doc.heading(2, "Categories")
+    if groups.means.columns.empty:
+        doc.paragraph(f"No task is common to {all_runs(groups.runs)}, so no category figure; "
+                      "the leaderboard table holds each run's own averages.")
+        return []
+    who = "the run has" if groups.runs == 1 else f"{all_runs(groups.runs)} have"
+    doc.paragraph(f"Bars average the {groups.shared} tasks {who} (of {len(expected)} expected); "
+                  "hatched bars cover only part of their category (k/n tasks in the label). "
+                  "Each run's own averages are in the leaderboard table.")
+    return [doc.figure("categories.png", category_chart(groups), folder)]
+
+
+def _mrl_section(doc: _Document, scores: pd.DataFrame, expected: dict[str, str],
+                 folder: Path) -> list[Path]:
+    curves = mrl_curves(scores, expected)
+    if curves is None:
+        return []
+    doc.heading(2, "MRL curves")
+    if curves.groups.means.columns.empty:
+        doc.paragraph("No task is common to all runs of the models scored at several dims, "
+                      "so no MRL figure.")
+        return []
+    unknown = [m for m, d in curves.default_dims.items() if d is None]
+    doc.paragraph("Models scored at several dims: experiments/dim_<d> folders, and the plain "
+                  "folder at the recipe's default dim (model.default_dim in its run manifest), "
+                  "averaged over the tasks all runs on the curves have; the star marks the "
+                  "default dim. Full-dimension runs of recipes without a default dim are not "
+                  "on the curves."
+                  + (f" No run manifest records the default dim of {', '.join(unknown)}."
+                     if unknown else ""))
+    return [doc.figure("mrl.png", mrl_chart(curves), folder)]
+
+
 def write_report(results_dir: str | Path, out: str | Path, *, reference: str | None = None,
                  model: str | None = None, tasks: str | None = None,
-                 tolerance: float = 0.001) -> ReportFiles:
+                 tolerance: float = 0.001, show_missing: bool = False) -> ReportFiles:
     """Write ``report.html``, ``report.md`` and its PNGs into ``out`` for ``results_dir``.
 
     ``tasks`` names a task-list config whose tasks every model should have (as for
     ``harness table``); ``reference`` (a results folder, ``hub`` or ``cards``) adds the
-    :func:`~harness.report.compare.compare` deltas; ``model`` keeps one model's runs.
+    :func:`~harness.report.compare.compare` deltas and their figure; ``model`` keeps one
+    model's runs; ``show_missing`` lists the tasks found on one side only in the markdown
+    (the HTML always has them in a collapsed block).
     """
     scores = load_scores(results_dir)
     if scores.empty:
@@ -148,29 +249,29 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
 
-    doc, images = _Document(), []
+    doc = _Document()
     doc.paragraph(f"Results folder {results_dir}: {scores['label'].nunique()} runs, "
                   f"{scores['task'].nunique()} tasks. Scores are main scores x100.")
     doc.heading(2, "Leaderboard")
     doc.table(summary_table(scores, benchmark))
     doc.heading(3, "Per task")
     doc.table(task_table(scores, benchmark))
-    doc.heading(2, "Categories")
-    doc.paragraph("Bars average the tasks each run has; the summary table marks incomplete "
-                  "categories.")
-    images.append(doc.figure("categories.png", category_chart(category_means(scores, expected)),
-                             folder))
-    curves = mrl_means(scores, expected)
-    if curves.empty:
-        (folder / "mrl.png").unlink(missing_ok=True)
-    else:
-        doc.heading(2, "MRL curves")
-        doc.paragraph("Runs in experiments/dim_<d> folders of models scored at several dims; "
-                      "full-dimension runs are not on the curves.")
-        images.append(doc.figure("mrl.png", mrl_chart(curves), folder))
+    for stale in ("categories.png", "mrl.png", "deltas.png"):  # from an earlier report
+        (folder / stale).unlink(missing_ok=True)
+    images = _category_section(doc, scores, expected, folder)
+    images += _mrl_section(doc, _with_curve_dims(scores, results_dir), expected, folder)
     if reference is not None:
         report = compare(results_dir, reference, model=model, tolerance=tolerance)
-        doc.markdown.append(re.sub(r"^#", "##", report.to_markdown(), flags=re.MULTILINE))
+        typed = with_local_task_types(scores).dropna(subset=["task_type"])
+        deltas = _delta_frame(report, dict(zip(typed["task"], typed["task_type"], strict=True)))
+        if not deltas.empty:
+            doc.heading(2, "Reproduction deltas")
+            doc.paragraph("Per task, our score minus the published one (x100); the shaded band "
+                          "is the tolerance, tasks outside it are ringed in red and named "
+                          "below.")
+            images.append(doc.figure("deltas.png", delta_chart(deltas, tolerance), folder))
+        comparison = report.to_markdown(show_missing=show_missing)
+        doc.markdown.append(re.sub(r"^#", "##", comparison, flags=re.MULTILINE))
         doc.html.append(_comparison_html(report))
 
     title = f"MTEB report: {Path(results_dir).resolve().name}"

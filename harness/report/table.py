@@ -83,13 +83,14 @@ def task_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = No
     expected = expected_tasks(scores, benchmark_tasks)
     wide = scores.pivot_table(index="task", columns="label", values="main_score",
                               aggfunc="first", sort=False) * 100
-    wide = wide.reindex(sorted(expected, key=lambda t: (_category_rank(expected[t]), t)))
+    wide = wide.reindex(sorted(expected, key=lambda t: (category_rank(expected[t]), t)))
     wide.insert(0, "Category", [expected[t] for t in wide.index])
     wide.index.name = "Task"
     return wide.reset_index()
 
 
-def _category_rank(category: str) -> int:
+def category_rank(category: str) -> int:
+    """Sort key of a category: MTEB's order, unknown categories last."""
     return MTEB_CATEGORIES.index(category) if category in MTEB_CATEGORIES else len(
         MTEB_CATEGORIES)
 
@@ -116,4 +117,6 @@ def render(table: pd.DataFrame, fmt: str = "md") -> str:
     """Markdown (``md``) or CSV text; scores printed with 2 decimals, missing as ``-``."""
     if fmt == "csv":
         return table.to_csv(index=False, float_format="%.2f")
-    return table.to_markdown(index=False, floatfmt=".2f", missingval="-")
+    # tabulate's missingval replaces None only: NaN cells would print as "nan"
+    cells = table.astype(object).where(table.notna(), None)
+    return cells.to_markdown(index=False, floatfmt=".2f", missingval="-")

@@ -107,7 +107,9 @@ def test_compare_with_a_results_folder(tmp_path: Path) -> None:
     assert "ArguAna" in section.published_only and "STS12" not in section.published_only
     markdown = report.to_markdown()
     assert f"| Banking77Classification | 50.00 | {banking_pub * 100:.2f} |" in markdown
-    assert "Only in our results (1): NanoSciFactRetrieval" in markdown
+    assert "Only in our results: 1 task (--show-missing lists them)" in markdown
+    assert "Only in the published reference: " in markdown and "ArguAna" not in markdown
+    assert "Only in our results (1): NanoSciFactRetrieval" in report.to_markdown(True)
     assert report.summary in markdown
 
 
