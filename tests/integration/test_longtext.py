@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO, SHARED_DATA
+from support import SHARED_DATA
 
+from harness.config import config_files
 from harness.errors import HarnessError
 from harness.longtext import (
     LONGTEXT_SETS,
@@ -217,5 +218,5 @@ def test_task_lookup_errors(tmp_path: Path) -> None:
 
 
 def test_task_config_lists_registered_sets() -> None:
-    config = yaml.safe_load((REPO / "configs" / "tasks" / "longtext.yaml").read_text())
+    config = yaml.safe_load(config_files("tasks")["longtext"][1].read_text())
     assert config == {"name": "longtext", "benchmark": None, "names": list(LONGTEXT_SETS)}
