@@ -14,6 +14,7 @@ from string import Template
 import pandas as pd
 
 from harness.errors import UsageError, unknown_choice
+from harness.report import pareto
 from harness.report.compare import (
     ComparisonReport,
     ComparisonRow,
@@ -48,7 +49,8 @@ $body
 </html>
 """)
 FIGURES = {"categories.png": "Mean main score per MTEB category",
-           "mrl.png": "MRL curves: main score vs embedding dim"}
+           "mrl.png": "MRL curves: main score vs embedding dim",
+           pareto.FIGURE: pareto.TITLE}
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
                   "categories.")
     images.append(doc.figure("categories.png", category_chart(category_means(scores, expected)),
                              folder))
-    curves = mrl_means(scores, expected)
+    curves = mrl_means(scores[scores["quantize"] == "none"], expected)
     if curves.empty:
         (folder / "mrl.png").unlink(missing_ok=True)
     else:
@@ -168,6 +170,14 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
         doc.paragraph("Runs in experiments/dim_<d> folders of models scored at several dims; "
                       "full-dimension runs are not on the curves.")
         images.append(doc.figure("mrl.png", mrl_chart(curves), folder))
+    points = pareto.pareto_points(scores, expected, pareto.run_bytes(results_dir))
+    if points.empty:
+        (folder / pareto.FIGURE).unlink(missing_ok=True)
+    else:
+        doc.heading(2, "Score vs bytes per vector")
+        doc.paragraph("Every dim and storage precision (none = float32, int8, ubinary) of a "
+                      "model; the line joins its Pareto front.")
+        images.append(doc.figure(pareto.FIGURE, pareto.pareto_chart(points), folder))
     if reference is not None:
         report = compare(results_dir, reference, model=model, tolerance=tolerance)
         doc.markdown.append(re.sub(r"^#", "##", report.to_markdown(), flags=re.MULTILINE))
