@@ -112,3 +112,11 @@ def test_runs_on_different_items_are_refused():
         paired_bootstrap("T", per_query([0.1, 0.2]), per_query([0.1, 0.2, 0.3]))
     with pytest.raises(UsageError, match="different splits"):
         paired_bootstrap("T", per_query([0.1]), {("dev", "default"): MeanScorer([0.1], "items")})
+
+
+def test_the_cli_defaults_are_the_bootstrap_defaults():
+    from harness import api
+    from harness.report import stats
+
+    assert (api.DEFAULT_RESAMPLES, api.DEFAULT_SEED) == (stats.DEFAULT_RESAMPLES,
+                                                         stats.DEFAULT_SEED)
