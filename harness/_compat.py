@@ -10,6 +10,12 @@ so an upgrade that breaks one fails there, by name.
 - mteb: the shape of ``TaskMetadata.descriptive_stats`` (task cost for shards, label values of
   classification imports) and the literal column renames in tasks' own ``dataset_transform``
   source (where an import writes each column).
+- mteb: for per-item records, where a task keeps a subset's split data, the tasks' own metric
+  methods (``AbsTaskSTS._normalize`` / ``_calculate_scores``,
+  ``AbsTaskPairClassification._compute_metrics``, ``AbsTaskClassification._calculate_scores``)
+  and the retrieval metrics of ``mteb._evaluators.retrieval_metrics`` (per-query scores, which
+  mteb computes and averages).
+- mteb: ``TaskResult._to_hf_benchmark_result`` (the eval-results YAML of a leaderboard export).
 """
 
 from __future__ import annotations
@@ -163,3 +169,65 @@ def _literal(node: ast.AST | None) -> str | None:
 def _str_pairs(node: ast.Dict) -> list[tuple[str, str]]:
     pairs = [(_literal(k), _literal(v)) for k, v in zip(node.keys, node.values, strict=True)]
     return [(old, new) for old, new in pairs if old and new]
+
+def split_data(task: Any, subset: str, split: str) -> Any:
+    """The data of one subset and split as ``AbsTask.evaluate`` hands it to ``_evaluate_subset``
+    (a single-subset task keeps its splits at the top level)."""
+    if subset == "default" and subset not in task.dataset:
+        return task.dataset[split]
+    return task.dataset[subset][split]
+
+
+def single_row_pairs(data: Any) -> Any:
+    """A pair-classification split stored in mteb 1.x's single-row layout, as rows (as
+    ``AbsTaskPairClassification._evaluate_subset`` does for text tasks)."""
+    return datasets.Dataset.from_dict(data[0]) if len(data) == 1 else data
+
+
+def sts_gold(task: Any, scores: list[float]) -> list[float]:
+    """Gold STS scores normalised to 0-1 as the task does before correlating."""
+    return list(map(task._normalize, scores))
+
+
+def sts_metrics(task: Any, predictions: dict, gold: list[float]) -> dict[str, float]:
+    """Every STS metric of one subset from mteb's predictions (STSEvaluatorScores) and gold."""
+    return dict(task._calculate_scores(predictions, gold))
+
+
+def pair_metrics(task: Any, predictions: dict, labels: list[int]) -> dict[str, float]:
+    """Every pair-classification metric from mteb's predictions (PairClassificationDistances)."""
+    return task._compute_metrics(predictions, labels)
+
+
+def classification_metrics(task: Any, labels: list, predicted: list) -> dict[str, float]:
+    """The classification metrics of one experiment (test labels vs predicted labels)."""
+    return dict(task._calculate_scores(labels, predicted))
+
+
+def retrieval_query_scores(task: Any, qrels: dict, results: dict) -> dict[str, dict[str, float]]:
+    """Per-query metrics as mteb averages them: pytrec_eval's measures (``ndcg_cut_10``, ...) and
+    ``mrr_<k>``, for each query mteb scores. ``results`` are mteb's predictions (the run before
+    ``ignore_identical_ids`` and ``skip_first_result`` apply; both are applied here as mteb's
+    ``RetrievalEvaluator.evaluate`` and ``calculate_retrieval_scores`` do)."""
+    from mteb._evaluators.retrieval_metrics import calculate_retrieval_scores, mrr
+
+    if task.ignore_identical_ids:
+        results = {qid: {pid: s for pid, s in docs.items() if pid != qid}
+                   for qid, docs in results.items()}
+    k_values = list(task.k_values)
+    scores = calculate_retrieval_scores(results, qrels, k_values, task.skip_first_result)
+    if task.skip_first_result:
+        results = {qid: dict(sorted(docs.items(), key=lambda x: x[1], reverse=True)[1:])
+                   for qid, docs in results.items()}
+    ranks = mrr(qrels, results, k_values)
+    per_query = {qid: dict(values) for qid, values in scores.all_scores.items()}
+    for k in k_values:
+        for qid, value in zip(results, ranks[f"MRR@{k}"], strict=True):
+            per_query.setdefault(qid, {})[f"mrr_{k}"] = value
+    return per_query
+
+
+def hf_eval_results_yaml(result: Any) -> str:
+    """The Hugging Face eval-results YAML mteb uploads for one task result
+    (``ModelMeta.push_eval_results`` writes one ``.eval_results/<Task>.yaml`` each)."""
+    return result._to_hf_benchmark_result().to_yaml()

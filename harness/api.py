@@ -29,8 +29,13 @@ from harness.schema import RunConfig
 if TYPE_CHECKING:
     from harness.runner import RunSummary
 
+DEFAULT_RESAMPLES = 1000  # harness.report.stats.DEFAULT_RESAMPLES (checked by a test)
+DEFAULT_SEED = 0
+
 __all__ = [
     "CFG_CHOICES",
+    "DEFAULT_RESAMPLES",
+    "DEFAULT_SEED",
     "INFO_CHOICES",
     "DataError",
     "HarnessError",
@@ -45,7 +50,10 @@ __all__ = [
     "cache_report",
     "clear_cache",
     "compare",
+    "compare_runs",
+    "diff",
     "explain",
+    "export",
     "import_data",
     "import_formats",
     "launch",
@@ -63,6 +71,7 @@ __all__ = [
     "status",
     "table_layouts",
     "task_list_types",
+    "variant_label",
     "write_report",
 ]
 
@@ -73,6 +82,13 @@ def run(overrides: list[str] | RunConfig | None = None) -> RunSummary:
 
     cfg = overrides if isinstance(overrides, RunConfig) else load_config(overrides)
     return evaluate(cfg)
+
+
+def variant_label(dim: int | None, quantize: str = "none") -> str:
+    """How a run's dim and storage precision are named in labels (``dim 256, int8``)."""
+    from harness.results import variant_label as label
+
+    return label(dim, quantize)
 
 
 def explain(overrides: list[str] | None = None) -> str:
@@ -244,11 +260,43 @@ def compare(results_dir: str | Path, reference: str, model: str | None = None,
     return run_compare(results_dir, reference, model=model, tolerance=tolerance)
 
 
-def regress(results_dir: str | Path, baseline: str | Path, tolerance: float = 0.005):
-    """The CI gate: main scores against a baseline folder (``report.ok`` False on a drop)."""
+def compare_runs(a: str | Path, b: str | Path, *, model: str | None = None,
+                 significance: bool = False, n_resamples: int = DEFAULT_RESAMPLES,
+                 seed: int = DEFAULT_SEED):
+    """``harness compare A B``: run B against run A per task, category and on average, with a
+    paired bootstrap (delta, 95 % interval, p) when ``significance``."""
+    from harness.report.paired import compare_runs as run_compare
+
+    return run_compare(a, b, model=model, significance=significance, n_resamples=n_resamples,
+                       seed=seed)
+
+
+def regress(results_dir: str | Path, baseline: str | Path, tolerance: float = 0.005, *,
+            mode: str = "tolerance", alpha: float = 0.05, n_resamples: int = DEFAULT_RESAMPLES,
+            seed: int = DEFAULT_SEED):
+    """The CI gate: main scores against a baseline folder (``report.ok`` False on a drop);
+    ``mode`` ``both`` or ``significant`` adds the paired bootstrap."""
     from harness.report.regress import regress as run_regress
 
-    return run_regress(results_dir, baseline, tolerance=tolerance)
+    return run_regress(results_dir, baseline, tolerance=tolerance, mode=mode, alpha=alpha,
+                       n_resamples=n_resamples, seed=seed)
+
+
+def diff(a: str | Path, b: str | Path, task: str, *, model: str | None = None, top: int = 20,
+         data_root: str | None = None, fmt: str = "md") -> str:
+    """``harness diff``: the items of ``task`` that moved most from run A to run B, rendered
+    as markdown or CSV, with their texts."""
+    from harness.report.diff import diff_runs
+
+    return diff_runs(a, b, task, model=model, top=top, data_root=data_root).render(fmt)
+
+
+def export(results_dir: str | Path, model: str, out: str | Path) -> str:
+    """``harness export``: write ``model``'s runs as a results-repo submission in ``out``,
+    read it back with mteb's loaders, and say what was written."""
+    from harness.export import export as run_export
+
+    return run_export(results_dir, model, out).summary()
 
 
 def write_report(results_dir: str | Path, out: str | Path, **options):

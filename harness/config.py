@@ -272,6 +272,7 @@ def validate(cfg: RunConfig) -> None:
     from harness.models.heads import DIM_MODES
     from harness.models.loading import BACKENDS, PADDING_SIDES
     from harness.models.pooling import POOLINGS
+    from harness.models.quantize import QUANTIZATIONS
 
     model = cfg.model
     BACKENDS.check(model.backend)
@@ -283,6 +284,8 @@ def validate(cfg: RunConfig) -> None:
     _check_choice("device", cfg.device, DEVICES)
     _check_choice("precision", cfg.precision, PRECISIONS)
     _check_choice("cache_storage", cfg.cache_storage, STORAGE_DTYPES)
+    for quantize in cfg.quantize or []:
+        _check_choice("quantize", quantize, QUANTIZATIONS)
     _check_positive("max_batch_tokens", cfg.max_batch_tokens)
     _check_positive("batch_size", cfg.batch_size)
     if cfg.shard is not None:
@@ -307,6 +310,14 @@ def validate(cfg: RunConfig) -> None:
         raise UsageError(
             f"data_root {cfg.data_root!r} does not exist; create it with "
             f"'harness data import SRC --out {cfg.data_root}'")
+
+
+def run_variants(cfg: RunConfig) -> list[tuple[int | None, str]]:
+    """Every (dim, storage precision) this run scores: each dim of :func:`run_dims` with each
+    ``quantize=`` precision (float32 only by default)."""
+    from harness.models.quantize import NONE
+
+    return [(dim, q) for dim in run_dims(cfg) for q in dict.fromkeys(cfg.quantize or [NONE])]
 
 
 def run_dims(cfg: RunConfig) -> list[int | None]:

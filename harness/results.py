@@ -1,6 +1,8 @@
 """Result files in the embeddings-benchmark/results layout, written atomically and read back.
 
-Layout: ``<output_dir>/<org__model>/<revision>/[experiments/dim_<d>/]<TaskName>.json``.
+Layout: ``<output_dir>/<org__model>/<revision>/[experiments/<variant>/]<TaskName>.json``, where a
+variant folder is ``dim_<d>`` (an MRL dim), ``dim_<d>_<q>`` (that dim stored as ``q``: int8,
+ubinary) or ``<q>`` (the native dim stored as ``q``).
 
 Files are written atomically (:mod:`harness.fileio`); temporaries left by killed processes of
 this host are removed by the next write. A file that exists but cannot be read is reported in one
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +23,15 @@ from mteb import TaskResult
 
 from harness.errors import UsageError, one_line
 from harness.fileio import atomic_write_text, atomic_write_with, read_json, remove_stale_temps
+from harness.models.quantize import NONE as FLOAT32
+from harness.models.quantize import QUANTIZATIONS
 
 log = logging.getLogger(__name__)
 LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
 NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
+_STORED = "|".join(q for q in QUANTIZATIONS if q != FLOAT32)
+_VARIANT = re.compile(rf"dim_(?P<dim>\d+)(?:_(?P<quantize>{_STORED}))?|(?P<alone>{_STORED})")
 
 
 def model_folder_name(model_name: str) -> str:
@@ -32,14 +39,26 @@ def model_folder_name(model_name: str) -> str:
     return model_name.replace("/", "__")
 
 
+def variant_name(dim: int | None, quantize: str = FLOAT32) -> str | None:
+    """The ``experiments/`` folder name of a dim and storage precision (None: the plain one)."""
+    parts = ([] if dim is None else [f"dim_{dim}"]) + ([] if quantize == FLOAT32 else [quantize])
+    return "_".join(parts) or None
+
+
+def variant_label(dim: int | None, quantize: str = FLOAT32) -> str:
+    """``dim 256, int8``, ``dim 256``, ``int8`` or empty (the plain run)."""
+    return ", ".join(([] if dim is None else [f"dim {dim}"])
+                     + ([] if quantize == FLOAT32 else [quantize]))
+
+
 def run_folder(
-    output_dir: str | Path, model_name: str, revision: str | None, dim: int | None = None
+    output_dir: str | Path, model_name: str, revision: str | None, dim: int | None = None,
+    quantize: str = FLOAT32,
 ) -> Path:
-    """The folder that holds one model's task JSONs (one per MRL dim when ``dim`` is set)."""
+    """The folder that holds one model's task JSONs (one per MRL dim and precision)."""
     folder = Path(output_dir) / model_folder_name(model_name) / (revision or LOCAL_REVISION)
-    if dim is not None:
-        folder = folder / "experiments" / f"dim_{dim}"
-    return folder
+    variant = variant_name(dim, quantize)
+    return folder if variant is None else folder / "experiments" / variant
 
 
 def main_score(result: TaskResult) -> float:
@@ -89,17 +108,20 @@ def read_task_result(path: Path, mteb_version: str | None = None) -> TaskResult 
 
 @dataclass(frozen=True)
 class RunFolder:
-    """One folder of task JSONs: a model at a revision, optionally one MRL dim."""
+    """One folder of task JSONs: a model at a revision, optionally one MRL dim and a storage
+    precision other than float32."""
 
     model: str
     revision: str
     dim: int | None
     path: Path
+    quantize: str = FLOAT32
 
     @property
     def label(self) -> str:
-        """Row label used in tables: the model name plus the dim when there is one."""
-        return self.model if self.dim is None else f"{self.model} (dim {self.dim})"
+        """Row label used in tables: the model name plus the dim and precision when set."""
+        variant = variant_label(self.dim, self.quantize)
+        return f"{self.model} ({variant})" if variant else self.model
 
 
 def find_run_folders(results_dir: str | Path) -> list[RunFolder]:
@@ -121,22 +143,25 @@ def find_run_folders(results_dir: str | Path) -> list[RunFolder]:
 
 
 def run_folder_of(root: Path, folder: Path) -> RunFolder | None:
-    """Model, revision and dim of a results folder from its path under ``root``."""
+    """Model, revision, dim and precision of a results folder from its path under ``root``."""
     rel = folder.relative_to(root).parts
-    dim = None
-    if len(rel) >= 4 and rel[-2] == "experiments" and rel[-1].removeprefix("dim_").isdigit():
-        dim = int(rel[-1].removeprefix("dim_"))
+    dim, quantize = None, FLOAT32
+    match = _VARIANT.fullmatch(rel[-1]) if len(rel) >= 4 and rel[-2] == "experiments" else None
+    if match:
+        dim = int(match["dim"]) if match["dim"] else None
+        quantize = match["quantize"] or match["alone"] or FLOAT32
         rel = rel[:-2]
     if len(rel) < 2:
         return None
-    return RunFolder(model=rel[-2].replace("__", "/"), revision=rel[-1], dim=dim, path=folder)
+    return RunFolder(model=rel[-2].replace("__", "/"), revision=rel[-1], dim=dim, path=folder,
+                     quantize=quantize)
 
 
 def load_scores(results_dir: str | Path) -> pd.DataFrame:
     """Main scores of every task JSON under ``results_dir``.
 
-    Columns: ``model``, ``revision``, ``dim``, ``label``, ``task``, ``task_type``, ``main_score``
-    (mteb's 0-1 scale). Unreadable files are skipped, each with one warning line.
+    Columns: ``model``, ``revision``, ``dim``, ``quantize``, ``label``, ``task``, ``task_type``,
+    ``main_score`` (mteb's 0-1 scale). Unreadable files are skipped, each with one warning line.
     """
     rows = []
     for run in find_run_folders(results_dir):
@@ -164,13 +189,14 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
                     "model": run.model,
                     "revision": run.revision,
                     "dim": run.dim,
+                    "quantize": run.quantize,
                     "label": run.label,
                     "task": result.task_name,
                     "task_type": task_type,
                     "main_score": score,
                 }
             )
-    columns = ["model", "revision", "dim", "label", "task", "task_type", "main_score"]
+    columns = ["model", "revision", "dim", "quantize", "label", "task", "task_type", "main_score"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -1,4 +1,5 @@
-"""The task loop: resume, load the model once, score every dim, write results and a manifest."""
+"""The task loop: resume, load the model once, score every dim and storage precision, write
+results, per-item records and a manifest."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ import mteb
 import torch
 
 from harness.cache import EmbeddingCache
-from harness.config import run_dims
+from harness.config import run_variants
 from harness.data.mirror import load_task_data
 from harness.models.device import resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
+from harness.models.quantize import bytes_per_vector, quantized
+from harness.predictions import mteb_prediction_folder, record_path, save_predictions
 from harness.results import (
     read_manifest,
     read_task_result,
@@ -42,13 +45,16 @@ LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets
              "mteb-harness")
 
 
+Variant = tuple[int | None, str]  # (MRL dim or None for native, storage precision)
+
+
 @dataclass
 class RunSummary:
-    """What a run did: tasks evaluated and skipped (per dim), where results went."""
+    """What a run did: tasks evaluated and skipped (per dim and precision), where results went."""
 
-    evaluated: list[tuple[str, int | None]] = field(default_factory=list)
-    skipped: list[tuple[str, int | None]] = field(default_factory=list)
-    folders: dict[int | None, Path] = field(default_factory=dict)
+    evaluated: list[tuple[str, Variant]] = field(default_factory=list)
+    skipped: list[tuple[str, Variant]] = field(default_factory=list)
+    folders: dict[Variant, Path] = field(default_factory=dict)
     texts_encoded: int = 0
     cache_hits: int = 0
     cache_damaged: int = 0
@@ -85,9 +91,9 @@ def _is_done(folder: Path, task_name: str) -> bool:
 def evaluate(cfg: RunConfig) -> RunSummary:
     """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
     model = cfg.model
-    dims = run_dims(cfg)
+    variants = run_variants(cfg)
     summary = RunSummary(folders={
-        dim: run_folder(cfg.output_dir, model.name, model.revision, dim) for dim in dims})
+        v: run_folder(cfg.output_dir, model.name, model.revision, *v) for v in variants})
     tasks = task_objects(cfg.tasks, cfg.data_root)
     installed = library_versions()
     for folder in summary.folders.values():
@@ -99,8 +105,9 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     todo = {}
     for task in tasks:
         name = task.metadata.name
-        pending = [d for d in dims if cfg.overwrite or not _is_done(summary.folders[d], name)]
-        summary.skipped += [(name, d) for d in dims if d not in pending]
+        pending = [v for v in variants if cfg.overwrite or not _is_done(summary.folders[v], name)
+                   or (cfg.save_predictions and not record_path(summary.folders[v], name).exists())]
+        summary.skipped += [(name, v) for v in variants if v not in pending]
         if pending:
             todo[name] = pending
     if not todo:
@@ -110,7 +117,7 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     precision = resolve_precision(cfg.precision, model.dtype, device)
     model_dir = resolve_model_path(model)
     projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
-    projector.prepare(dims)
+    projector.prepare(list(dict.fromkeys(dim for dim, _ in variants)))
     cache = None
     if cfg.cache_dir:
         cache = EmbeddingCache(cfg.cache_dir, cache_identity(model, model_dir, precision),
@@ -143,7 +150,7 @@ def cache_identity(model: ModelConfig, model_dir: str, precision: str) -> dict:
     }
 
 
-def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[int | None]],
+def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],
                encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
     base_manifest = _base_manifest(cfg, device, precision)
     for task in tasks:
@@ -153,24 +160,37 @@ def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[int | None]],
         started = time.perf_counter()
         with task_markers([summary.folders[d] for d in todo[name]], name):
             source = load_task_data(task, cfg.data_root)
-            for dim in todo[name]:
+            for variant in todo[name]:
+                dim, quantize = variant
+                folder = summary.folders[variant]
                 encoder.dim = dim
                 before = encoder.texts_encoded
                 dim_started = time.perf_counter()
-                result = mteb.evaluate(
-                    encoder, task, cache=None, overwrite_strategy="always", raise_error=True,
-                    encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
-                ).task_results[0]
-                write_task_result(result, summary.folders[dim])
-                record_task(summary.folders[dim], base_manifest, name, {
+                with (quantized(encoder, quantize) as scored,
+                      mteb_prediction_folder(cfg.save_predictions) as predictions):
+                    result = mteb.evaluate(
+                        scored, task, cache=None, overwrite_strategy="always", raise_error=True,
+                        encode_kwargs={"batch_size": cfg.batch_size}, show_progress_bar=False,
+                        prediction_folder=predictions,
+                    ).task_results[0]
+                    # the record first: a task counts as done once its result is written
+                    saved = None if predictions is None else save_predictions(
+                        task, result, predictions, folder)
+                    write_task_result(result, folder)
+                record_task(folder, base_manifest, name, {
                     "data": source,
                     "wall_time_s": round(time.perf_counter() - dim_started, 3),
                     "texts_encoded": encoder.texts_encoded - before,
                     "main_score": float(result.main_score),
+                    "quantize": quantize,
+                    "embedding_dim": encoder.output_dim,
+                    "bytes_per_vector": None if encoder.output_dim is None
+                    else bytes_per_vector(encoder.output_dim, quantize),
+                    "predictions": saved,
                     "host": socket.gethostname(),
                     "shard": cfg.shard,
                 })
-                summary.evaluated.append((name, dim))
+                summary.evaluated.append((name, variant))
         log.info("%s done in %.1fs", name, time.perf_counter() - started)
         encoder.forget()
 

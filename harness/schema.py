@@ -59,6 +59,8 @@ class RunConfig:
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (recipe dtype on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
     dims: list[int] | None = None  # MRL dims to score, e.g. [256,512]; None = the default
+    quantize: list[str] | None = None  # storage precisions to score per dim: none | int8 | ubinary
+    save_predictions: bool = False  # keep per-item outputs in predictions/<Task>.json.gz
     overwrite: bool = False  # rerun tasks that already have a result
     show_progress: bool = True
     cache_dir: str | None = "~/.cache/mteb-harness"  # pooled-vector cache; None = no cache

@@ -15,7 +15,9 @@ from harness.cli import (
     cache,
     compare,
     data,
+    diff,
     explain,
+    export,
     listing,
     longtext,
     regress,
@@ -25,7 +27,8 @@ from harness.cli import (
     table,
 )
 
-COMMANDS = (run, explain, status, table, listing, data, compare, regress, report, cache, longtext)
+COMMANDS = (run, explain, status, table, listing, data, compare, regress, diff, report, export,
+            cache, longtext)
 EXIT_RUNTIME = 1
 EXIT_INTERRUPTED = 130
 

@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
             print(line)
         return 0
     summary = api.run(request.overrides)
-    for dim, folder in summary.folders.items():
-        label = "" if dim is None else f" (dim {dim})"
-        print(f"results{label}: {folder}")
+    for variant, folder in summary.folders.items():
+        label = api.variant_label(*variant)
+        print(f"results{f' ({label})' if label else ''}: {folder}")
     print(f"evaluated {len(summary.evaluated)}, already done {len(summary.skipped)}, "
           f"texts encoded {summary.texts_encoded}")
     return 0

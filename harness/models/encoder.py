@@ -85,6 +85,7 @@ class HarnessEncoder(AbsEncoder):
         self.max_batch_tokens = max_batch_tokens
         self.show_progress = show_progress
         self.dim: int | None = None
+        self.output_dim: int | None = None  # length of the vectors encode last returned
         self.model_prompts = dict(model.prompts)
         self.cache = cache
         self.precision_fallback = precision_fallback
@@ -131,7 +132,10 @@ class HarnessEncoder(AbsEncoder):
         prompt = self.prompt_for(task_metadata, prompt_type)
         texts = [text for batch in inputs for text in batch["text"]]
         desc = f"{task_metadata.name} {side_of(prompt_type)}"
-        return self.projector(self.pooled_vectors(prompt, texts, desc), self.dim)
+        vectors = self.projector(self.pooled_vectors(prompt, texts, desc), self.dim)
+        if len(vectors):
+            self.output_dim = vectors.shape[1]
+        return vectors
 
     def pooled_vectors(self, prompt: str, texts: list[str], desc: str = "Encoding") -> np.ndarray:
         """Pooled vectors (before head / truncation / normalisation) of ``prompt + text``.

@@ -30,7 +30,13 @@ from harness.report.metrics import (
     pick_pair,
     same_metric,
 )
-from harness.results import MANIFEST_NAME, RunFolder, find_run_folders, read_task_result
+from harness.results import (
+    FLOAT32,
+    MANIFEST_NAME,
+    RunFolder,
+    find_run_folders,
+    read_task_result,
+)
 
 CARDS, HUB = "cards", "hub"
 EPS = 1e-9  # float noise allowance when testing |delta| against the tolerance
@@ -160,7 +166,7 @@ def name_key(model_id: str) -> str:
 
 def select_runs(results_dir: str | Path, model: str | None) -> list[RunFolder]:
     """Our runs to compare: ``model``'s (full id or name part) or all; MRL dim runs only for
-    models without a full-dimension run."""
+    models without a full-dimension run; quantised runs never (nothing publishes them)."""
     runs = find_run_folders(results_dir)
     if not runs:
         raise UsageError(f"no result files under {str(results_dir)!r}")
@@ -169,6 +175,7 @@ def select_runs(results_dir: str | Path, model: str | None) -> list[RunFolder]:
         if not wanted:
             raise unknown_choice("model", model, {r.model for r in runs})
         runs = wanted
+    runs = [r for r in runs if r.quantize == FLOAT32]
     full = {r.model for r in runs if r.dim is None}
     return [r for r in runs if r.dim is None or r.model not in full]
 

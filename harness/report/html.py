@@ -15,6 +15,7 @@ from string import Template
 import pandas as pd
 
 from harness.errors import UsageError, unknown_choice
+from harness.report import pareto
 from harness.report.compare import (
     ComparisonReport,
     ComparisonRow,
@@ -224,6 +225,17 @@ def _mrl_section(doc: _Document, scores: pd.DataFrame, expected: dict[str, str],
     return [doc.figure("mrl.png", mrl_chart(curves), folder)]
 
 
+def _pareto_section(doc: _Document, scores: pd.DataFrame, expected: dict[str, str],
+                    results_dir: str | Path, folder: Path) -> list[Path]:
+    points = pareto.pareto_points(scores, expected, pareto.run_bytes(results_dir))
+    if points.empty:
+        return []
+    doc.heading(2, "Score vs bytes per vector")
+    doc.paragraph("Every dim and storage precision (none = float32, int8, ubinary) of a model, "
+                  "averaged over the tasks all its runs share; the line joins its Pareto front.")
+    return [doc.figure(pareto.FIGURE, pareto.pareto_chart(points), folder)]
+
+
 def write_report(results_dir: str | Path, out: str | Path, *, reference: str | None = None,
                  model: str | None = None, tasks: str | None = None,
                  tolerance: float = 0.001, show_missing: bool = False) -> ReportFiles:
@@ -256,10 +268,12 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
     doc.table(summary_table(scores, benchmark))
     doc.heading(3, "Per task")
     doc.table(task_table(scores, benchmark))
-    for stale in ("categories.png", "mrl.png", "deltas.png"):  # from an earlier report
+    for stale in ("categories.png", "mrl.png", "deltas.png", pareto.FIGURE):  # earlier report
         (folder / stale).unlink(missing_ok=True)
     images = _category_section(doc, scores, expected, folder)
-    images += _mrl_section(doc, _with_curve_dims(scores, results_dir), expected, folder)
+    unquantized = scores[scores["quantize"] == "none"]
+    images += _mrl_section(doc, _with_curve_dims(unquantized, results_dir), expected, folder)
+    images += _pareto_section(doc, scores, expected, results_dir, folder)
     if reference is not None:
         report = compare(results_dir, reference, model=model, tolerance=tolerance)
         typed = with_local_task_types(scores).dropna(subset=["task_type"])
