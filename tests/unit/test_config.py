@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import REPO, run_cli
+from support import cli
+from tiny_tasks import write_stsbenchmark
 
 from harness.config import config_options, load_config
 
@@ -50,23 +51,25 @@ def test_benchmark_lists_come_from_mteb() -> None:
         (["table", "/no/such/results"], ["/no/such/results"]),
     ],
 )
-def test_bad_input_is_one_line_exit_2(args: list[str], must_name: list[str]) -> None:
-    proc = run_cli(*args)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
+def test_bad_input_is_one_line_exit_2(args: list[str], must_name: list[str],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, *args)
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
     for fragment in must_name:
         assert fragment in lines[0]
 
 
-def test_malformed_data_file_names_file_and_line(tmp_path: Path) -> None:
-    src = tmp_path / "stsb"
-    src.mkdir()
-    good = (REPO.parent / "shared/data/stsbenchmark/sts-test.csv").read_text().splitlines()
+def test_malformed_data_file_names_file_and_line(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_stsbenchmark(tmp_path / "stsb")
+    good = (src / "sts-test.csv").read_text().splitlines()
     (src / "sts-test.csv").write_text("\n".join(good[:5] + ["main-captions\tbroken"]) + "\n")
-    proc = run_cli("data", "import", str(src), "--out", str(tmp_path / "out"),
-                   "--task", "STSBenchmark")
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert "sts-test.csv" in proc.stderr and ":6" in proc.stderr
+    code, _, err = cli(capsys, "data", "import", str(src), "--out", str(tmp_path / "out"),
+                       "--task", "STSBenchmark")
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "sts-test.csv" in err and ":6" in err
+    assert not (tmp_path / "out").exists()
