@@ -7,32 +7,21 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import datasets
 import mteb
 import pytest
 from support import SHARED_DATA
 
-from harness._compat import EagerColumnDataset
 from harness.data import (
     data_status,
     import_dataset,
     use_local_data,
 )
-from harness.data.mirror import load_task_data
 from harness.errors import HarnessError
 
 DATA = SHARED_DATA
 SIX = {"STSBenchmark", "STS12", "STS13", "BIOSSES", "SciFact", "Banking77Classification"}
 
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"no shared data at {DATA}")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _hf_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Keep the Arrow files ``datasets`` builds from the mirror out of the user's cache."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path_factory.mktemp("hf")))
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -145,19 +134,6 @@ def test_banking77_labels_are_encoded_like_the_hub(mirror):
         assert counts == label_stats["labels"]
     assert task.dataset["test"][0]["label_text"] == "card_arrival"
     assert task.dataset["test"][0]["label"] == 11
-
-
-@needs_data
-def test_harness_loads_columns_as_lists_with_the_same_values(mirror):
-    """datasets' lazy Column is swapped for a list (mteb's classification indexes it per row)."""
-    task = mteb.get_task("Banking77Classification")
-    assert load_task_data(task, str(mirror[0])) == "local"
-    train = task.dataset["train"]
-    assert isinstance(train, EagerColumnDataset)
-    labels = train["label"]
-    assert isinstance(labels, list) and len(labels) == 10003
-    assert labels == list(datasets.Dataset.__getitem__(train, "label"))
-    assert train[5] == datasets.Dataset.__getitem__(train, 5)
 
 
 # --- mirror behaviour ------------------------------------------------------------------------

@@ -6,16 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import SHARED_DATA, read_jsonl
+from support import SHARED_DATA, assert_longtext_build_rules, read_jsonl
 
 from harness.longtext import (
-    LONGTEXT_SETS,
     build_set,
     longtext_dir,
     longtext_task,
 )
-from harness.longtext.positions import answer_positions
-from harness.longtext.source import read_source
 
 DATA = SHARED_DATA
 BUILT = ["LongTextCMRC2018Dev", "LongTextDRCDDev", "LongTextCAIL2019Dev", "LongTextSQuADDev"]
@@ -27,24 +24,7 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"offline data not fou
 @needs_data
 @pytest.mark.parametrize("name", BUILT)
 def test_build_is_deterministic_and_honours_rules(name: str, tmp_path: Path) -> None:
-    first = build_set(name, DATA, tmp_path / "a")
-    second = build_set(name, DATA, tmp_path / "b")
-    assert first.checksum == second.checksum
-    for filename in OUTPUTS:
-        a = (longtext_dir(tmp_path / "a", name) / filename).read_bytes()
-        assert a == (longtext_dir(tmp_path / "b", name) / filename).read_bytes()
-
-    spec = LONGTEXT_SETS[name]
-    source = read_source([DATA / s for s in spec.sources], spec.fmt)
-    position = dict(
-        zip((p.query_id for p in source.pairs), answer_positions(source, "char"), strict=True)
-    )
-    kept = [q["_id"] for q in read_jsonl(longtext_dir(tmp_path / "a", name) / "queries.jsonl")]
-    long_kept = [q for q in kept if position[q] >= 512]
-    assert len(long_kept) == first.long_kept == sum(pos >= 512 for pos in position.values()) > 0
-    assert len(kept) - len(long_kept) == first.short_kept == (first.long_kept + 1) // 2
-    assert first.short_available >= first.short_kept
-    assert first.corpus_size == len(source.passages)
+    assert_longtext_build_rules(name, DATA, tmp_path)
 
 
 @needs_data

@@ -14,16 +14,6 @@ import pytest
 # the hub is unreachable: fail at once instead of waiting on timeouts (read at import time)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-@pytest.fixture(scope="session", autouse=True)
-def _datasets_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Keep the Arrow files ``datasets`` builds from the mirror out of the user's cache."""
-    import datasets
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path_factory.mktemp("hf")))
-        yield
-
-
 @pytest.fixture(scope="session")
 def tiny_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """STSBenchmark, BIOSSES, SciFact and Banking77Classification, a few dozen rows each,

@@ -1,6 +1,6 @@
-"""The embedding cache and the one-pass MRL sweep on small tasks (tests/integration/test_cache.py
-does the same on the real BIOSSES and STS13): warm runs encode nothing and score the same,
-damaged entries are recomputed, another prompt or dtype never reuses a vector."""
+"""The embedding cache and the one-pass MRL sweep on the small BIOSSES: warm runs encode nothing
+and score the same, damaged entries are recomputed, another prompt or dtype never reuses a
+vector, several MRL dims cost one encode pass."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from harness.cache import SHARD_GLOB
 from harness.results import load_scores
 from harness.testing import make_mrl_model, mrl_overrides
 
-TASKS = "tasks.names=[BIOSSES,STSBenchmark]"
+TASKS = "tasks.names=[BIOSSES]"
 
 
 def _run(data_root: Path, out: Path, cache: Path, *extra: str):
@@ -36,8 +36,7 @@ def test_warm_equals_cold_and_encodes_nothing(cold, tiny_data_root: Path, tmp_pa
     assert cold_summary.texts_encoded > 0
     summary, scores = _run(tiny_data_root, tmp_path / "warm", cache)
     assert summary.texts_encoded == 0
-    # the cold run already met a few texts twice (tasks share sentences): every lookup hits now
-    assert summary.cache_hits == cold_summary.texts_encoded + cold_summary.cache_hits
+    assert summary.cache_hits == cold_summary.texts_encoded
     assert np.allclose(scores, cold_scores, atol=1e-6, rtol=0)
 
 
@@ -61,7 +60,7 @@ def test_flipped_bit_is_detected_and_recomputed(cold, tiny_data_root: Path,
     cache, _, cold_scores = cold
     shard = _copy_cache(cache, tmp_path / "cache")
     data = bytearray(shard.read_bytes())
-    data[len(data) // 2] ^= 0x10
+    data[20] ^= 0x10  # inside the first record's vector (after its 16-byte key)
     shard.write_bytes(bytes(data))
     summary, scores = _run(tiny_data_root, tmp_path / "out", tmp_path / "cache")
     assert summary.cache_damaged == 1 and summary.texts_encoded == 1
@@ -73,7 +72,7 @@ def test_other_prompt_or_dtype_never_reuses(cold, tiny_data_root: Path, tmp_path
                                             change: str) -> None:
     cache, cold_summary, _ = cold
     summary, _ = _run(tiny_data_root, tmp_path / "out", cache, change)
-    assert summary.cache_hits == cold_summary.cache_hits  # only the run's own repeats
+    assert summary.cache_hits == 0
     assert summary.texts_encoded == cold_summary.texts_encoded
 
 
@@ -89,12 +88,12 @@ def test_fp16_storage_within_1e4(cold, tiny_data_root: Path, tmp_path: Path) -> 
     assert fp16_size < 0.55 * fp32_size
 
 
-def test_three_dim_sweep_equals_separate_runs(tiny_data_root: Path, tmp_path: Path) -> None:
-    dims = [32, 64, 128]
+def test_dims_sweep_equals_separate_runs(tiny_data_root: Path, tmp_path: Path) -> None:
+    dims = [32, 64]
     model = mrl_overrides(make_mrl_model(tmp_path / "mrl", dims), dims)
     sweep, sweep_scores = _run(tiny_data_root, tmp_path / "sweep", tmp_path / "c1", *model,
                                f"dims=[{','.join(map(str, dims))}]")
-    assert len(sweep.folders) == 3 and all(f.parent.name == "experiments"
+    assert len(sweep.folders) == 2 and all(f.parent.name == "experiments"
                                            for f in sweep.folders.values())
     single_encoded = None
     for dim in dims:
@@ -103,4 +102,4 @@ def test_three_dim_sweep_equals_separate_runs(tiny_data_root: Path, tmp_path: Pa
         single_encoded = summary.texts_encoded
         label = f"harness-test/minilm-mrl (dim {dim})"
         assert np.allclose(sweep_scores[label], scores[label], atol=1e-6, rtol=0)
-    assert sweep.texts_encoded == single_encoded  # one encode pass for all three dims
+    assert sweep.texts_encoded == single_encoded  # one encode pass for both dims

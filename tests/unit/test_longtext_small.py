@@ -12,6 +12,8 @@ import pytest
 import yaml
 from support import (
     MINILM,
+    assert_longtext_build_rules,
+    assert_longtext_table,
     assert_same_scores,
     cli,
     plain_mteb_result,
@@ -46,22 +48,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("name", SMALL_SETS)
 def test_build_is_deterministic_and_honours_rules(name: str, sources: Path,
                                                   tmp_path: Path) -> None:
-    first = build_set(name, sources, tmp_path / "a")
-    second = build_set(name, sources, tmp_path / "b")
-    assert first.checksum == second.checksum
-    for filename in OUTPUTS:
-        a = (longtext_dir(tmp_path / "a", name) / filename).read_bytes()
-        assert a == (longtext_dir(tmp_path / "b", name) / filename).read_bytes()
-    spec = LONGTEXT_SETS[name]
-    source = read_source([sources / s for s in spec.sources], spec.fmt)
-    position = dict(
-        zip((p.query_id for p in source.pairs), answer_positions(source, "char"), strict=True))
-    kept = [q["_id"] for q in read_jsonl(longtext_dir(tmp_path / "a", name) / "queries.jsonl")]
-    long_kept = [q for q in kept if position[q] >= 512]
-    assert len(long_kept) == first.long_kept == sum(pos >= 512 for pos in position.values()) > 0
-    assert len(kept) - len(long_kept) == first.short_kept == (first.long_kept + 1) // 2
-    assert first.short_available >= first.short_kept
-    assert first.corpus_size == len(source.passages)
+    assert_longtext_build_rules(name, sources, tmp_path)
 
 
 def test_cail_drops_unanswerable_and_yes_no(sources: Path, tmp_path: Path) -> None:
@@ -84,13 +71,13 @@ def test_seed_changes_only_the_short_sample(sources: Path, tmp_path: Path) -> No
 
 @pytest.fixture(scope="module")
 def longtext_run(sources: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Both small sets built with ``harness longtext build`` and run with ``harness run``."""
+    """Both small sets built with the API of ``harness longtext build``; the CAIL one run."""
     from harness.api import build_longtext_sets, run
 
     data_root = tmp_path_factory.mktemp("longtext_data")
     assert [m.name for m in build_longtext_sets(sources, data_root)] == SMALL_SETS
     out = tmp_path_factory.mktemp("longtext_results")
-    run([f"tasks.names=[{','.join(SMALL_SETS)}]", *run_settings(data_root, out)])
+    run(["tasks.names=[LongTextCAIL2019Dev]", *run_settings(data_root, out)])
     return data_root, out
 
 
@@ -107,12 +94,10 @@ def test_cli_builds_every_set_whose_sources_are_there(sources: Path, tmp_path: P
     assert code == 2 and "--short-long-ratio must look like 1:2, got '2'" in err
 
 
-@pytest.mark.parametrize("name", SMALL_SETS)
-def test_recall_at_5_equals_plain_mteb(name: str, longtext_run: tuple[Path, Path],
-                                       minilm) -> None:
+def test_recall_at_5_equals_plain_mteb(longtext_run: tuple[Path, Path], minilm) -> None:
     data_root, out = longtext_run
-    ours = read_task_result(run_folder(out, MINILM, None) / f"{name}.json")
-    reference = plain_mteb_result(minilm, longtext_task(name, data_root))
+    ours = read_task_result(run_folder(out, MINILM, None) / "LongTextCAIL2019Dev.json")
+    reference = plain_mteb_result(minilm, longtext_task("LongTextCAIL2019Dev", data_root))
     assert reference.scores["test"][0]["main_score"] == reference.scores["test"][0]["recall_at_5"]
     assert_same_scores(ours, reference)
 
@@ -120,16 +105,10 @@ def test_recall_at_5_equals_plain_mteb(name: str, longtext_run: tuple[Path, Path
 def test_table_longtext_layout(longtext_run: tuple[Path, Path],
                                capsys: pytest.CaptureFixture[str]) -> None:
     _, out = longtext_run
-    scores = load_scores(out).set_index("task")["main_score"]
+    scores = load_scores(out).set_index("task")["main_score"].to_dict()
     code, text, err = cli(capsys, "table", str(out), "--layout", "longtext")
     assert code == 0, err
-    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]
-    names = [row.split("|")[1].strip() for row in rows if not row.startswith("|:")]
-    assert names == [*SMALL_SETS, "Average"]
-    for row in rows:
-        name, value = (cell.strip() for cell in row.split("|")[1:3])
-        expected = scores.mean() if name == "Average" else scores[name]
-        assert value == f"{expected * 100:.2f}"
+    assert_longtext_table(text, scores, ["LongTextCAIL2019Dev"])
 
 
 # --- input validation and options ---------------------------------------------------------------
