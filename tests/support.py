@@ -201,10 +201,16 @@ def assert_self_contained_report(report: object, names: list[str]) -> None:
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 10
 
 
+def _succeeds(*command: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, f"{' '.join(command)}: {done.stderr[-2000:]}"
+
+
 def wheel_venv(tmp: Path) -> Path:
     """Build the wheel of this checkout and install it into a fresh virtualenv under ``tmp``
     that reuses the installed dependencies (``--system-site-packages``); returns the venv's
-    ``bin`` folder. Builds from a copy of the sources, so no ``build/`` lands in the checkout."""
+    ``bin`` folder. Builds from a copy of the sources, so no ``build/`` lands in the checkout;
+    nothing is downloaded (the installed setuptools builds it)."""
     import shutil
 
     src = tmp / "src"
@@ -213,16 +219,14 @@ def wheel_venv(tmp: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, src / name)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")}
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--no-index", "-q", "-w", str(tmp / "dist"), str(src)],
-                   check=True, capture_output=True, text=True, env=env, timeout=300)
+    _succeeds(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+              "--no-index", "-q", "-w", str(tmp / "dist"), str(src), env=env)
     (wheel,) = (tmp / "dist").glob("mteb_harness-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(tmp / "venv")], check=True, capture_output=True, timeout=120)
-    python = tmp / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index",
-                    "--force-reinstall", "-q", str(wheel)],
-                   check=True, capture_output=True, text=True, env=env, timeout=300)
+    _succeeds(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+              str(tmp / "venv"))
+    python = tmp / "venv" / "bin" / "python"  # runs the system pip (a system site-package)
+    _succeeds(str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall",
+              "-q", str(wheel), env=env)
     return python.parent
 
 

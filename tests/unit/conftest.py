@@ -28,7 +28,13 @@ def tiny_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_results(tiny_data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _tiny_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiny_cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_results(tiny_data_root: Path, _tiny_cache_dir: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded model's run folder over the four tiny tasks (one harness run)."""
     from support import MINILM, run_settings
     from tiny_tasks import TINY_TASKS
@@ -38,8 +44,15 @@ def tiny_results(tiny_data_root: Path, tmp_path_factory: pytest.TempPathFactory)
 
     out = tmp_path_factory.mktemp("tiny_results")
     run([f"tasks.names=[{','.join(TINY_TASKS)}]",
-         *run_settings(tiny_data_root, out, tmp_path_factory.mktemp("tiny_cache"))])
+         *run_settings(tiny_data_root, out, _tiny_cache_dir)])
     return run_folder(out, MINILM, None)
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(tiny_results: Path, _tiny_cache_dir: Path) -> Path:
+    """The embedding cache ``tiny_results`` filled: warm for every text of the tiny tasks, so
+    a test that runs them again with it loads no weights and encodes nothing."""
+    return _tiny_cache_dir
 
 
 @pytest.fixture(scope="session")

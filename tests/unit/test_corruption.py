@@ -128,14 +128,14 @@ def test_unreadable_identity_is_listed_and_rewritten(tmp_path, identity):
 
 
 @pytest.fixture(scope="module")
-def biosses_run(tiny_data_root: Path, tmp_path_factory: pytest.TempPathFactory
-                ) -> tuple[Path, Path]:
+def biosses_run(tiny_data_root: Path, tiny_cache: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One BIOSSES run: its output folder and its (warm) embedding cache."""
     from harness.api import run
 
-    out, cache = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("cache")
-    run(["tasks.names=[BIOSSES]", *run_settings(tiny_data_root, out, cache)])
-    return out, cache
+    out = tmp_path_factory.mktemp("out")
+    run(["tasks.names=[BIOSSES]", *run_settings(tiny_data_root, out, tiny_cache)])
+    return out, tiny_cache
 
 
 def _rerun(capsys, data_root: Path, out: Path, cache: Path) -> tuple[int, str, str]:

@@ -31,12 +31,12 @@ SMALL = ["BIOSSES", "STSBenchmark"]
 
 
 def test_sharded_sweep_equals_unsharded_run(tiny_data_root: Path, tiny_results: Path,
-                                            tmp_path: Path,
+                                            tiny_cache: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """A sweep of two shard jobs (Hydra's basic launcher: one after the other, in this
     process) fills one results folder and one manifest, equal to the unsharded run."""
     code, out, err = cli(capsys, "run", "-m", "shard=0/2,1/2", f"tasks.names=[{','.join(SMALL)}]",
-                         *run_settings(tiny_data_root, tmp_path))
+                         *run_settings(tiny_data_root, tmp_path, tiny_cache))
     assert code == 0, err
     assert "sweep of 2 job(s) finished" in out
     assert_same_tables(tmp_path, tiny_results.parents[1], SMALL)
