@@ -4,7 +4,8 @@ Nothing else in the harness touches private APIs, message formats or undocumente
 its dependencies; ``tests/unit/test_compat.py`` checks each piece against the installed versions,
 so an upgrade that breaks one fails there, by name.
 
-- datasets: ``Dataset._getitem`` and ``Dataset._format_type`` (eager column reads).
+- datasets: ``Dataset._getitem`` and ``Dataset._format_type`` (eager column reads); the cache
+  directory ``config.HF_DATASETS_CACHE`` read when a builder is made (a local folder's cache).
 - hydra: ``hydra._internal``'s ``BasicSweeper.split_arguments`` (sweep expansion) and the text of
   its composition errors (which key, group or option was bad).
 - mteb: the shape of ``TaskMetadata.descriptive_stats`` (task cost for shards, label values of
@@ -21,9 +22,13 @@ so an upgrade that breaks one fails there, by name.
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import re
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -55,6 +60,28 @@ def eager_columns(data: Any) -> None:
     elif isinstance(data, dict):  # DatasetDict, subset -> split dicts, retrieval's dicts
         for value in data.values():
             eager_columns(value)
+
+
+@contextmanager
+def local_folder_cache(folder: Path) -> Iterator[None]:
+    """Build ``datasets``' Arrow cache of the local dataset folder ``folder`` (for the duration)
+    in a directory named after its files: their names, sizes and modification times.
+
+    ``datasets`` keys the cache of a local folder with a dataset card by the folder's name and the
+    card's YAML only, not by its data files, so another data root's copy of a task, or the same
+    folder imported again with other rows, would be served the rows cached first. The cache
+    directory is read from ``datasets.config.HF_DATASETS_CACHE`` when a builder is made.
+    """
+    stamp = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        info = path.stat()
+        stamp.update(f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    saved = datasets.config.HF_DATASETS_CACHE
+    datasets.config.HF_DATASETS_CACHE = Path(saved) / "harness-local" / stamp.hexdigest()[:16]
+    try:
+        yield
+    finally:
+        datasets.config.HF_DATASETS_CACHE = saved
 
 
 # hydra ------------------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ it; ``datasets`` ignores the ``revision`` it is given for a local folder.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness._compat import eager_columns
+from harness._compat import eager_columns, local_folder_cache
 from harness.data.importers import formats_for
 from harness.data.importers.base import MARKER_NAME
 from harness.errors import DataError, HarnessError, UsageError, one_line
@@ -133,8 +134,11 @@ def load_task_data(task: AbsTask, data_root: str | None) -> str:
     folder looked for and the import command when neither works.
     """
     source = "local" if data_root and use_local_data(task, Path(data_root)) else "hub"
+    cache = local_folder_cache(Path(task.metadata.dataset["path"])) if source == "local" \
+        else nullcontext()
     try:
-        task.load_data()
+        with cache:
+            task.load_data()
     except HarnessError:
         raise
     except Exception as exc:  # datasets/hub raise many types; all mean "could not load"

@@ -1,21 +1,19 @@
-"""`compare` against published scores and `regress` against a baseline, on real published JSONs."""
+"""`compare` against published scores, on real published JSONs: a results-repo folder (the metric
+each side reports, historic key names, subsets) and the model cards' tables
+(tests/unit/test_reports_small.py: compare, regress, table and report on synthetic results)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 from pathlib import Path
 
 import mteb
 import pytest
 from mteb import TaskResult
-from support import SHARED_DATA
+from support import SHARED_DATA, save_results, synthetic_result
 
 from harness.errors import HarnessError
-from harness.references import published_tasks
 from harness.report.compare import compare
-from harness.report.regress import regress
-from harness.results import read_task_result, run_folder, write_task_result
+from harness.results import read_task_result
 
 PUBLISHED = SHARED_DATA / "mteb-results"
 GTE = "thenlper/gte-small"
@@ -48,15 +46,8 @@ def with_score(result: TaskResult, key: str, value: float) -> TaskResult:
     return result
 
 
-def mteb2_result(task: str, scores: dict[str, dict[str, float]]) -> TaskResult:
-    """A result as mteb 2.x writes it: test split, ``subset -> {key: value}``."""
-    return TaskResult.from_task_results(mteb.get_task(task), {"test": scores}, evaluation_time=1.0)
-
-
 def save(results: list[TaskResult], out: Path, model: str = GTE, dim: int | None = None) -> Path:
-    for result in results:
-        write_task_result(result, run_folder(out, model, None, dim))
-    return out
+    return save_results(results, out, model, dim)
 
 
 def test_compare_with_a_results_folder(tmp_path: Path) -> None:
@@ -72,12 +63,13 @@ def test_compare_with_a_results_folder(tmp_path: Path) -> None:
         sts12,
         with_score(published("SciFact"), "ndcg_at_10", near),
         with_score(published("Banking77Classification"), "accuracy", 0.5),
-        mteb2_result("AskUbuntuDupQuestions",
-                     {"default": {"map_at_1000": round(ubuntu_pub, 6), "main_score": 0.1}}),
-        mteb2_result("TwitterSemEval2015", {"default": {"cosine_ap": 0.7, "main_score": 0.7}}),
-        mteb2_result("AmazonCounterfactualClassification",
-                     {"en": {"accuracy": 0.8, "main_score": 0.8}}),
-        mteb2_result("NanoSciFactRetrieval", {"default": {"ndcg_at_10": 0.6, "main_score": 0.6}}),
+        synthetic_result("AskUbuntuDupQuestions",
+                         {"default": {"map_at_1000": round(ubuntu_pub, 6), "main_score": 0.1}}),
+        synthetic_result("TwitterSemEval2015", {"default": {"cosine_ap": 0.7, "main_score": 0.7}}),
+        synthetic_result("AmazonCounterfactualClassification",
+                         {"en": {"accuracy": 0.8, "main_score": 0.8}}),
+        synthetic_result("NanoSciFactRetrieval",
+                         {"default": {"ndcg_at_10": 0.6, "main_score": 0.6}}),
     ]
     report = compare(save(ours, tmp_path), str(PUBLISHED))
     rows = {r.task: r for r in report.rows}
@@ -154,78 +146,3 @@ def test_compare_card_lists_incomplete_and_missing_categories(tmp_path: Path) ->
     assert rows["Average (56)"].tasks == (2, 56)
     assert report.summary == "0 within tolerance of 0 compared" and report.ok
     assert "Clustering (11) [gte-small/mteb (card 004)]" in report.sections[0].published_only
-
-
-def test_hub_offline_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MTEB_CACHE", str(tmp_path / "cache"))
-    out = save([published("STS12")], tmp_path / "ours")
-
-    def unreachable(*args: object, **kwargs: object) -> socket.socket:
-        raise OSError(101, "Network is unreachable")
-
-    monkeypatch.setattr(socket, "create_connection", unreachable)
-    with pytest.raises(HarnessError) as error:
-        compare(out, "hub")
-    assert "cannot reach github.com" in str(error.value) and "\n" not in str(error.value)
-
-    def clone_fails(self: mteb.ResultCache, *args: object, **kwargs: object) -> Path:
-        raise subprocess.CalledProcessError(128, ["git", "clone"])
-
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: socket.socket())
-    monkeypatch.setattr(mteb.ResultCache, "download_from_remote", clone_fails)
-    with pytest.raises(HarnessError, match="downloading the mteb results repository failed"):
-        compare(out, "hub")
-
-
-def test_overlapping_revisions_prefer_maintainer_runs(tmp_path: Path) -> None:
-    for revision, score in (("external", 0.5), ("abc", 0.6)):
-        save([with_score(published("STS12"), "cosine_spearman", score)], tmp_path)
-        (tmp_path / "thenlper__gte-small" / "local").rename(tmp_path / "thenlper__gte-small"
-                                                            / revision)
-    model_dir = tmp_path / "thenlper__gte-small"
-    assert published_tasks(model_dir)["STS12"].revision == "abc"
-    assert published_tasks(model_dir, prefer_revision="external")["STS12"].revision == "external"
-
-
-REGRESS_TASKS = ["STS12", "SciFact", "Banking77Classification"]
-
-
-def test_regress_identical_copy_passes(tmp_path: Path) -> None:
-    base = save([published(t) for t in REGRESS_TASKS], tmp_path / "base")
-    now = save([published(t) for t in REGRESS_TASKS], tmp_path / "now")
-    report = regress(now, base)
-    assert report.ok and len(report.rows) == 3 and report.failures == []
-    assert "**0 of 3 baseline tasks regressed or missing**" in report.to_markdown()
-
-
-def test_regress_flags_drops_beyond_tolerance_and_missing_tasks(tmp_path: Path) -> None:
-    base = save([published(t) for t in REGRESS_TASKS], tmp_path / "base")
-    scifact = published("SciFact")
-    lowered = round(entry(scifact)["main_score"] - 0.01, 6)
-    banking = published("Banking77Classification")
-    better = round(entry(banking)["main_score"] + 0.05, 6)
-    now = save([with_score(scifact, "ndcg_at_10", lowered),
-                with_score(banking, "accuracy", better),
-                published("STS13")], tmp_path / "now")
-    report = regress(now, base)
-    assert not report.ok
-    failed = {r.task: r for r in report.failures}
-    assert set(failed) == {"SciFact", "STS12"}
-    assert failed["SciFact"].delta == pytest.approx(-0.01, abs=1e-6)
-    assert failed["STS12"].now is None
-    assert report.new_tasks == [f"{GTE}: STS13"]
-    markdown = report.to_markdown()
-    assert f"| {GTE} | SciFact | " in markdown and "| -1.0000 |" in markdown
-    assert f"| {GTE} | STS12 | " in markdown and "missing" in markdown
-    assert "Banking77Classification" not in markdown
-
-
-def test_regress_within_tolerance_and_per_dim(tmp_path: Path) -> None:
-    scifact = published("SciFact")
-    base = save([scifact], tmp_path / "base", dim=256)
-    now = save([with_score(published("SciFact"), "ndcg_at_10",
-                           round(entry(scifact)["main_score"] - 0.004, 6))], tmp_path / "now")
-    report = regress(now, base)  # the dim-256 baseline row has no dim-256 counterpart now
-    assert [r.label for r in report.failures] == [f"{GTE} (dim 256)"]
-    save([published("SciFact")], tmp_path / "now", dim=256)
-    assert regress(now, save([scifact], tmp_path / "base")).ok  # full dim: -0.004 <= 0.005

@@ -11,7 +11,7 @@ from pathlib import Path
 import mteb
 import pytest
 from sentence_transformers import SentenceTransformer
-from support import QUICK_TASKS
+from support import QUICK_TASKS, assert_manifest_describes_run, plain_mteb_result
 
 from harness.config import load_config
 from harness.data.mirror import use_local_data
@@ -30,9 +30,7 @@ def reference_model() -> SentenceTransformer:
 def reference_score(task_name: str, data_root: Path, model: SentenceTransformer) -> float:
     task = mteb.get_task(task_name)
     assert use_local_data(task, data_root)
-    result = mteb.evaluate(model, task, cache=None, overwrite_strategy="always",
-                           show_progress_bar=False, encode_kwargs={"batch_size": 32})
-    return float(result.task_results[0].main_score)
+    return float(plain_mteb_result(model, task).main_score)
 
 
 def _check(task_name: str, harness_results: Path, data_root: Path,
@@ -54,12 +52,5 @@ def test_same_score_as_plain_mteb_scifact(harness_results: Path, data_root: Path
 
 
 def test_manifest_describes_the_run(harness_results: Path) -> None:
-    import json
-
-    manifest = json.loads((harness_results / "run_manifest.json").read_text())
-    assert manifest["versions"]["mteb"].startswith("2.")
-    assert manifest["device"] == "cpu" and manifest["precision"] == "fp32"
-    assert set(manifest["tasks"]) == set(QUICK_TASKS)
-    assert all(t["data"] == "local" and t["wall_time_s"] > 0 for t in manifest["tasks"].values())
-    assert manifest["config"]["model"]["pooling"] == "mean"
+    assert_manifest_describes_run(harness_results, QUICK_TASKS)
     assert load_config([]).model.name == "sentence-transformers/all-MiniLM-L6-v2"

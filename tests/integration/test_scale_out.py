@@ -1,53 +1,22 @@
-"""Acceptance (scale-out issue): Hydra sweeps on launchers, cost-balanced shards, concurrent jobs
-sharing one results tree and cache, task markers and ``harness status``."""
+"""Acceptance (scale-out issue) on real data: Hydra sweeps on the joblib and local launchers,
+concurrent jobs sharing one results tree and cache (tests/unit/test_scale_out_small.py: shards,
+markers, status and in-process sweeps on small tasks)."""
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import mteb
-import numpy as np
-import pandas as pd
 import pytest
-from support import QUICK_TASKS, run_cli
+from support import MINILM, assert_same_tables, run_cli, run_settings
 
 from harness.api import run
-from harness.cache import SHARD_GLOB, EmbeddingCache, cache_entries
-from harness.config import load_config
-from harness.report.table import summary_table, task_table
-from harness.results import load_scores, read_manifest, read_task_result, run_folder
-from harness.runner import evaluate, record_task
-from harness.sharding import assign_shards, parse_shard, shard_tasks, task_cost
-from harness.status import FAILED_DIR, RUNNING_DIR, task_markers, task_state
-from harness.tasks import task_objects
+from harness.cache import SHARD_GLOB, cache_entries
+from harness.results import read_manifest, read_task_result, run_folder
+from harness.status import RUNNING_DIR
 
-MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL = MINILM
 SMALL = ["BIOSSES", "STS13", "STSBenchmark"]
-
-
-def _settings(data_root: Path, out: Path, cache: Path | None) -> list[str]:
-    return [f"data_root={data_root}", f"output_dir={out}", "show_progress=false",
-            f"cache_dir={cache if cache else 'null'}"]
-
-
-def _scores(results: Path, tasks: list[str]) -> pd.DataFrame:
-    scores = load_scores(results)
-    return scores[scores["task"].isin(tasks)].reset_index(drop=True)
-
-
-def _assert_same_tables(merged: Path, serial: Path, tasks: list[str]) -> None:
-    ours, ref = _scores(merged, tasks), _scores(serial, tasks)
-    assert sorted(ours["task"]) == sorted(tasks)
-    mine, theirs = task_table(ours), task_table(ref)
-    assert list(mine["Task"]) == list(theirs["Task"])
-    assert np.allclose(mine[MODEL], theirs[MODEL], atol=1e-4, rtol=0)  # x100: 1e-6 on 0-1
-    assert summary_table(ours).equals(summary_table(ref))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +24,7 @@ def serial(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One in-process run over the small tasks: the reference every sweep must equal."""
     out = tmp_path_factory.mktemp("serial")
     run([f"tasks.names=[{','.join(SMALL)}]",
-         *_settings(data_root, out, tmp_path_factory.mktemp("serial_cache"))])
+         *run_settings(data_root, out, tmp_path_factory.mktemp("serial_cache"))])
     return out
 
 
@@ -65,7 +34,7 @@ def joblib_sweep(data_root: Path, tmp_path_factory: pytest.TempPathFactory
     """Two jobs at once (joblib, 2 processes) writing one results folder and one cache."""
     out, cache = tmp_path_factory.mktemp("sweep"), tmp_path_factory.mktemp("sweep_cache")
     proc = run_cli("run", "-m", "tasks.names=[BIOSSES],[STS13]", "hydra/launcher=joblib",
-                   "hydra.launcher.n_jobs=2", *_settings(data_root, out, cache))
+                   "hydra.launcher.n_jobs=2", *run_settings(data_root, out, cache))
     return out, cache, proc
 
 
@@ -73,7 +42,7 @@ def test_two_job_sweep_equals_serial_run(joblib_sweep, serial: Path) -> None:
     out, _, proc = joblib_sweep
     assert proc.returncode == 0, proc.stderr
     assert "sweep of 2 job(s) finished" in proc.stdout
-    _assert_same_tables(out, serial, ["BIOSSES", "STS13"])
+    assert_same_tables(out, serial, ["BIOSSES", "STS13"])
 
 
 def test_concurrent_jobs_leave_results_manifest_and_cache_complete(
@@ -86,185 +55,18 @@ def test_concurrent_jobs_leave_results_manifest_and_cache_complete(
     assert not list((folder / RUNNING_DIR).glob("*.json"))
     (entry,) = cache_entries(cache)
     assert len(list((cache / entry.namespace).glob(SHARD_GLOB))) == 2  # one per process
-    warm = run(["tasks.names=[BIOSSES,STS13]", *_settings(data_root, tmp_path, cache)])
+    warm = run(["tasks.names=[BIOSSES,STS13]", *run_settings(data_root, tmp_path, cache)])
     assert warm.texts_encoded == 0 and warm.cache_hits == entry.entries
-    _assert_same_tables(tmp_path, serial, ["BIOSSES", "STS13"])
-
-
-@pytest.mark.parametrize("task_list", ["quick", "mteb_eng_v1"])
-def test_shards_cover_every_task_exactly_once(task_list: str) -> None:
-    tasks = task_objects(load_config([f"tasks={task_list}"]).tasks)
-    names = [t.metadata.name for t in tasks]
-    shards = [[t.metadata.name for t in shard_tasks(tasks, f"{i}/3")] for i in range(3)]
-    assert sorted(sum(shards, [])) == sorted(names)
-    assert all(shard for shard in shards)
-    assert shards == [[t.metadata.name for t in shard_tasks(tasks, f"{i}/3")] for i in range(3)]
-    costs = {t.metadata.name: task_cost(t) for t in tasks}
-    loads = [sum(costs[n] for n in shard) for shard in shards]
-    assert max(loads) <= 4 / 3 * max(sum(loads) / 3, max(costs.values()))  # LPT's bound
-    if task_list == "mteb_eng_v1":  # 56 tasks of very different sizes balance closely
-        assert max(loads) < 1.05 * min(loads)
-
-
-def test_cost_estimate_follows_mteb_statistics() -> None:
-    tasks = {t.metadata.name: t for t in task_objects(load_config(["tasks=mteb_eng_v1"]).tasks)}
-    assert task_cost(tasks["BIOSSES"]) == 31313  # BIOSSES' number_of_characters
-    assert task_cost(tasks["MSMARCO"]) > task_cost(tasks["SciFact"]) > task_cost(tasks["STS13"])
-    cqa = tasks["CQADupstackRetrieval"]  # an aggregate without stats of its own: sum of parts
-    assert task_cost(cqa) == sum(task_cost(part) for part in cqa.tasks)
-    massive = tasks["MassiveIntentClassification"]  # the benchmark keeps only its en subset
-    assert task_cost(massive) < task_cost(mteb.get_task("MassiveIntentClassification")) / 20
-
-
-def test_lpt_assignment_and_shard_syntax() -> None:
-    assert assign_shards({"a": 5, "b": 4, "c": 3, "d": 3, "e": 3}, 2) == [["a", "d"],
-                                                                         ["b", "c", "e"]]
-    assert parse_shard("2/5") == (2, 5)
-    for bad in ("5/5", "1", "-1/3", "a/b"):
-        with pytest.raises(Exception, match="i/n"):
-            parse_shard(bad)
+    assert_same_tables(tmp_path, serial, ["BIOSSES", "STS13"])
 
 
 def test_sharded_sweep_on_local_launcher_equals_unsharded(data_root: Path, serial: Path,
                                                           tmp_path: Path) -> None:
     proc = run_cli("run", "-m", "shard=0/3,1/3,2/3", f"tasks.names=[{','.join(SMALL)}]",
                    "hydra/launcher=local", "hydra.launcher.cpus_per_task=1",
-                   *_settings(data_root, tmp_path, None))
+                   *run_settings(data_root, tmp_path, None))
     assert proc.returncode == 0, proc.stderr
-    _assert_same_tables(tmp_path, serial, SMALL)
+    assert_same_tables(tmp_path, serial, SMALL)
     manifest = read_manifest(run_folder(tmp_path, MODEL, None))["tasks"]
     assert sorted(manifest) == sorted(SMALL)
     assert sorted(entry["shard"] for entry in manifest.values()) == ["0/3", "1/3", "2/3"]
-
-
-def _record_many(folder: Path, worker: int) -> None:
-    for number in range(25):
-        record_task(folder, {"config": {"worker": worker}}, f"Task{worker}_{number}",
-                    {"main_score": number})
-
-
-def test_manifest_merges_entries_of_concurrent_jobs(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_record_many, args=(tmp_path, w)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert len(read_manifest(tmp_path)["tasks"]) == 100
-
-
-def _fill_cache(cache: Path, start: int) -> None:
-    handle = EmbeddingCache(cache, {"name": "test"})
-    for number in range(start, start + 200, 10):
-        keys = [n.to_bytes(16, "big") for n in range(number, number + 10)]
-        handle.put(keys, np.arange(10 * 4, dtype=np.float32).reshape(10, 4) + number)
-    handle.close()
-
-
-def test_cache_written_by_two_processes_at_once_reads_back(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
-    writers = [context.Process(target=_fill_cache, args=(tmp_path, start)) for start in (0, 100)]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=60)
-        assert writer.exitcode == 0
-    reader = EmbeddingCache(tmp_path, {"name": "test"})
-    found = reader.get([n.to_bytes(16, "big") for n in range(300)])
-    assert len(found) == 300 and reader.stats.damaged == 0
-    assert all(found[n.to_bytes(16, "big")][0] == n - n % 10 + (n % 10) * 4 for n in range(300))
-
-
-def test_markers_while_running_after_failure_and_after_success(tmp_path: Path) -> None:
-    with task_markers([tmp_path], "BIOSSES"):
-        assert task_state(tmp_path, "BIOSSES")["state"] == "running"
-    assert task_state(tmp_path, "BIOSSES")["state"] == "missing"
-    with pytest.raises(ValueError), task_markers([tmp_path], "BIOSSES"):
-        raise ValueError("bad\nthing")
-    state = task_state(tmp_path, "BIOSSES")
-    assert state["state"] == "failed" and state["error"] == "ValueError: bad thing"
-    assert not (tmp_path / RUNNING_DIR / "BIOSSES.json").exists()
-    with task_markers([tmp_path], "BIOSSES"):
-        pass
-    assert not (tmp_path / FAILED_DIR / "BIOSSES.json").exists()
-
-
-def test_dead_markers(tmp_path: Path) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    marker = tmp_path / RUNNING_DIR / "STS13.json"
-    marker.parent.mkdir()
-    host = os.uname().nodename
-    marker.write_text(json.dumps({"pid": int(gone.stdout), "host": host, "started": 0}))
-    assert task_state(tmp_path, "STS13") | {"since": ""} == {
-        "state": "dead", "since": "", "where": f"{host}:{gone.stdout.strip()}",
-        "error": "process gone"}
-    marker.write_text(json.dumps({"pid": 1, "host": "another-node", "started": time.time()}))
-    assert task_state(tmp_path, "STS13")["state"] == "running"
-    os.utime(marker, (time.time() - 7200, time.time() - 7200))
-    assert task_state(tmp_path, "STS13", stale_after=3600)["state"] == "dead"
-    assert task_state(tmp_path, "STS13", stale_after=3 * 3600)["state"] == "running"
-
-
-def test_runner_records_failure_and_status_reports_it(
-        data_root: Path, serial: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    from harness import cli, runner
-
-    def broken(task, data_root):
-        raise RuntimeError(f"cannot read {task.metadata.name}")
-
-    done = run_folder(tmp_path, MODEL, None)
-    done.mkdir(parents=True)
-    (done / "BIOSSES.json").write_bytes((run_folder(serial, MODEL, None) / "BIOSSES.json")
-                                        .read_bytes())
-    monkeypatch.setattr(runner, "load_task_data", broken)
-    with pytest.raises(RuntimeError):
-        evaluate(load_config(["tasks.names=[BIOSSES,STS12]",
-                                 *_settings(data_root, tmp_path, None)]))
-    assert cli.main(["status", str(tmp_path), "--tasks", "quick", "--model", "minilm"]) == 0
-    text = capsys.readouterr().out
-    assert "|      1 |         0 |      0 |        1 |         4 |" in text
-    assert "RuntimeError: cannot read STS12" in text
-    missing = [t for t in QUICK_TASKS if t not in ("BIOSSES", "STS12")]
-    assert all(f"| {t} " in text for t in missing) and "| BIOSSES " not in text
-
-
-@pytest.mark.parametrize("launcher", ["slurm", "submitit_slurm"])
-def test_slurm_launcher_composes_without_a_cluster(
-        launcher: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.cli import main
-
-    code = main(["run", "-m", f"hydra/launcher={launcher}", "hydra.launcher.partition=gpu",
-                 "hydra.launcher.timeout_min=600", "model=minilm", "tasks=quick,mteb_eng_v1",
-                 "--cfg", "hydra"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert out.count("SlurmLauncher") == 2  # one config per sweep job
-    assert "partition: gpu" in out and "timeout_min: 600" in out
-
-
-def test_slurm_job_config_composes_as_a_user_types_it() -> None:
-    proc = run_cli("run", "-m", "hydra/launcher=submitit_slurm", "--cfg", "job")
-    assert proc.returncode == 0, proc.stderr
-    assert f"name: {MODEL}" in proc.stdout and "shard: null" in proc.stdout
-
-
-@pytest.mark.parametrize(("args", "must_name"), [
-    (["-m", "model=minilm,nope"], ["model=nope", "'nope'", "minilm"]),
-    (["-m", "tasks.names=[BIOSSES],[NotATask]"], ["'NotATask'"]),
-    (["hydra/launcher=slurmm"], ["'slurmm'", "slurm", "joblib"]),
-    (["-m", "shard=0/2,2/2"], ["shard=2/2", "i/n"]),
-    (["-m", "dims=[256"], ["'dims=[256'"]),
-])
-def test_bad_sweep_fails_in_one_line_before_any_job(
-        args: list[str], must_name: list[str], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.cli import main
-
-    assert main(["run", *args, f"output_dir={tmp_path}"]) == 2
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert all(fragment in lines[0] for fragment in must_name)
-    assert not any(tmp_path.iterdir())  # no job started, no sweep folder made

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.data.importers import hub_layout
 from harness.data.importers.base import (
     Converted,
     Row,
@@ -26,6 +25,8 @@ from harness.data.importers.base import (
     source_error,
     subset_folders,
 )
+from harness.data.importers.hub_layout import Compare, Data, Target, choose_layout
+from harness.data.importers.hub_layout import tables as layout_tables
 from harness.data.importers.labels import LabelCoder
 from harness.data.importers.tables import (
     EXTENSIONS,
@@ -64,7 +65,7 @@ def convert_sts(src: Path, task: AbsTask, options: TableOptions) -> Converted:
                                       source.path, source.line)
         return values
 
-    target = hub_layout.Target({"sentence1": first, "sentence2": second, "score": "score"},
+    target = Target({"sentence1": first, "sentence2": second, "score": "score"},
                                list(task.metadata.eval_splits), _same_rows(STS_COLUMNS))
     return _convert(src, task, options, STS_COLUMNS, row, target)
 
@@ -81,7 +82,7 @@ def convert_pairs(src: Path, task: AbsTask, options: TableOptions) -> Converted:
         values["label"] = int(label)
         return values
 
-    target = hub_layout.Target(
+    target = Target(
         {"sentence1": task.input1_column_name, "sentence2": task.input2_column_name,
          "label": task.label_column_name},
         list(task.metadata.eval_splits), _same_rows(PAIR_COLUMNS), pairs=True)
@@ -103,15 +104,15 @@ def convert_classification(src: Path, task: AbsTask, options: TableOptions) -> C
     splits = list(task.metadata.eval_splits)
     if not task.is_cross_validation and task.train_split not in splits:
         splits.insert(0, task.train_split)
-    target = hub_layout.Target(
+    target = Target(
         {"text": task.input_column_name, "label": task.label_column_name}, splits,
         _same_classes)
     return _convert(src, task, options, TEXT_COLUMNS, row, target)
 
 
 def _convert(src: Path, task: AbsTask, options: TableOptions, columns: Sequence[str],
-             parse: Callable[[SourceRow], Row], target: hub_layout.Target) -> Converted:
-    data: hub_layout.Data = {}
+             parse: Callable[[SourceRow], Row], target: Target) -> Converted:
+    data: Data = {}
     for subset, folder in subset_folders(src, task).items():
         files = split_files(folder)
         missing = [split for split in target.splits if split not in files]
@@ -122,10 +123,10 @@ def _convert(src: Path, task: AbsTask, options: TableOptions, columns: Sequence[
                 f"<split>.<{'|'.join(EXTENSIONS)}>)")
         data[subset] = {split: [parse(row) for row in read_rows(path, options, columns)]
                         for split, path in files.items()}
-    layout = hub_layout.choose_layout(task, data, target, src)
+    layout = choose_layout(task, data, target, src)
     notes = [] if layout.columns == target.columns and not layout.nested else [
         f"written as {layout.describe()} for {task.metadata.name}'s loader"]
-    return Converted(hub_layout.tables(task, data, layout), notes=notes)
+    return Converted(layout_tables(task, data, layout), notes=notes)
 
 
 def _texts(source: SourceRow, columns: Sequence[str]) -> Row:
@@ -140,7 +141,7 @@ def _texts(source: SourceRow, columns: Sequence[str]) -> Row:
     return values
 
 
-def _same_rows(columns: Sequence[str]) -> hub_layout.Compare:
+def _same_rows(columns: Sequence[str]) -> Compare:
     """Each split read holds source rows (all of them, or a subsample) with the same values."""
 
     def compare(source: list[Row], got: list[dict[str, list[Any]]]) -> str | None:

@@ -1,7 +1,8 @@
 """Damaged files on disk are detected, reported in one line and recomputed or ignored, never used.
 
-Cache shards (beyond tests/test_cache.py's torn last record and single flipped bit), result JSONs
-(torn, foreign, empty), run manifests (torn, from another mteb version) and leftover temporaries.
+Cache shards (beyond test_embedding_cache.py's torn last record and single flipped bit), result
+JSONs (torn, foreign, empty), run manifests (torn, from another mteb version) and leftover
+temporaries. The runs are over the tiny BIOSSES of tests/tiny_tasks.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import run_cli
+from support import MINILM, cli, run_settings
 
 from harness.cache import IDENTITY_FILE, SHARD_GLOB, UNREADABLE, EmbeddingCache, cache_entries
 from harness.fileio import remove_stale_temps
@@ -33,7 +34,7 @@ from harness.results import (
     write_task_result,
 )
 
-MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL = MINILM
 DIM = 8
 IDENTITY = {"name": "test/model", "weights": "abc"}
 
@@ -127,19 +128,19 @@ def test_unreadable_identity_is_listed_and_rewritten(tmp_path, identity):
 
 
 @pytest.fixture(scope="module")
-def biosses_run(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """One real BIOSSES run: its output folder and its (warm) embedding cache."""
+def biosses_run(tiny_data_root: Path, tiny_cache: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One BIOSSES run: its output folder and its (warm) embedding cache."""
     from harness.api import run
 
-    out, cache = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("cache")
-    run(["tasks.names=[BIOSSES]", f"data_root={data_root}", f"output_dir={out}",
-         f"cache_dir={cache}", "show_progress=false"])
-    return out, cache
+    out = tmp_path_factory.mktemp("out")
+    run(["tasks.names=[BIOSSES]", *run_settings(tiny_data_root, out, tiny_cache)])
+    return out, tiny_cache
 
 
-def _rerun(data_root: Path, out: Path, cache: Path):
-    return run_cli("run", "tasks.names=[BIOSSES]", f"data_root={data_root}", f"output_dir={out}",
-                   f"cache_dir={cache}", "show_progress=false")
+def _rerun(capsys, data_root: Path, out: Path, cache: Path) -> tuple[int, str, str]:
+    """``harness run`` of BIOSSES again, in-process (code, stdout, stderr)."""
+    return cli(capsys, "run", "tasks.names=[BIOSSES]", *run_settings(data_root, out, cache))
 
 
 def _copy(out: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -148,31 +149,35 @@ def _copy(out: Path, tmp_path: Path) -> tuple[Path, Path]:
     return copy, run_folder(copy, MODEL, None)
 
 
-def test_truncated_result_is_reported_and_recomputed(biosses_run, data_root, tmp_path):
+def test_truncated_result_is_reported_and_recomputed(biosses_run, tiny_data_root, tmp_path,
+                                                      capsys, caplog):
     out, cache = biosses_run
     copy, folder = _copy(out, tmp_path)
     path = folder / "BIOSSES.json"
     score = read_task_result(path).main_score
     path.write_text(path.read_text()[:300])
-    proc = _rerun(data_root, copy, cache)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "evaluated 1, already done 0, texts encoded 0" in proc.stdout
-    mentions = [line for line in proc.stderr.splitlines() if "BIOSSES.json" in line]
-    assert len(mentions) == 1 and "unreadable" in mentions[0], proc.stderr[-2000:]
+    with caplog.at_level(logging.WARNING, logger="harness"):
+        code, stdout, err = _rerun(capsys, tiny_data_root, copy, cache)
+    assert code == 0, err[-2000:]
+    assert "evaluated 1, already done 0, texts encoded 0" in stdout
+    mentions = [r.getMessage() for r in caplog.records if "BIOSSES.json" in r.getMessage()]
+    assert len(mentions) == 1 and "unreadable" in mentions[0], caplog.text[-2000:]
     assert read_task_result(path).main_score == score
 
 
-def test_table_reports_an_unreadable_result_in_one_line(biosses_run, tmp_path):
+def test_table_reports_an_unreadable_result_in_one_line(biosses_run, tmp_path, capsys, caplog):
     good = run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json"
     for model, text in (("org__good", good.read_text()), ("org__torn", good.read_text()[:200])):
         (tmp_path / model / "local").mkdir(parents=True)
         (tmp_path / model / "local" / "BIOSSES.json").write_text(text)
-    proc = run_cli("table", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    assert "org/good" in proc.stdout and "org/torn" not in proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert str(tmp_path / "org__torn" / "local" / "BIOSSES.json") in lines[0]
+    with caplog.at_level(logging.WARNING):
+        code, stdout, err = cli(capsys, "table", str(tmp_path))
+    assert code == 0, err
+    assert "org/good" in stdout and "org/torn" not in stdout
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "\n" not in warnings[0]
+    assert str(tmp_path / "org__torn" / "local" / "BIOSSES.json") in warnings[0]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -251,8 +256,8 @@ def test_version_drift_names_every_difference_in_one_line(tmp_path):
     assert version_drift(tmp_path, installed) is None
 
 
-def test_result_from_another_mteb_version_is_reported_and_recomputed(biosses_run, data_root,
-                                                                     tmp_path):
+def test_result_from_another_mteb_version_is_reported_and_recomputed(
+        biosses_run, tiny_data_root, tmp_path, capsys, caplog):
     """Needs the runner wiring: ``read_task_result(path, mteb_version=...)`` in ``_is_done`` and
     a ``version_drift`` warning per results folder (see the reliability report)."""
     out, cache = biosses_run
@@ -262,10 +267,11 @@ def test_result_from_another_mteb_version_is_reported_and_recomputed(biosses_run
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     result = json.loads((folder / "BIOSSES.json").read_text())
     (folder / "BIOSSES.json").write_text(json.dumps({**result, "mteb_version": "2.0.0"}))
-    proc = _rerun(data_root, copy, cache)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "evaluated 1, already done 0, texts encoded 0" in proc.stdout
-    assert any(f"mteb 2.0.0 -> {version('mteb')}" in line for line in proc.stderr.splitlines())
+    with caplog.at_level(logging.WARNING, logger="harness"):
+        code, stdout, err = _rerun(capsys, tiny_data_root, copy, cache)
+    assert code == 0, err[-2000:]
+    assert "evaluated 1, already done 0, texts encoded 0" in stdout
+    assert any(f"mteb 2.0.0 -> {version('mteb')}" in r.getMessage() for r in caplog.records)
     assert read_task_result(folder / "BIOSSES.json").mteb_version == version("mteb")
 
 

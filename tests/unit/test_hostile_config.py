@@ -1,6 +1,6 @@
 """Hostile configs and resource limits: one line on stderr, exit 2, the valid choices named.
 
-tests/test_config.py holds the basic cases (unknown recipe, task, pooling, key typo, negative
+tests/unit/test_config.py holds the basic cases (unknown recipe, task, pooling, key typo, negative
 batch size, device, precision, data_root); these fill the gaps: wrong types, keys added with
 ``+``, zero sizes, dims the model does not offer, a pooling the model cannot do, prompt
 templates with bad placeholders, remote code, and a batch too large for memory.
@@ -9,14 +9,11 @@ templates with bad placeholders, remote code, and a batch too large for memory.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO, run_cli
+from support import cli
 
 from harness.config import config_files, config_options, load_config
 
@@ -27,11 +24,13 @@ def _results(out: Path) -> list[Path]:
         part.startswith(".") for part in p.relative_to(out).parts)]
 
 
-def _one_error_line(proc: subprocess.CompletedProcess[str], code: int = 2) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
-    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr[-2000:]
+def _one_error_line(capsys: pytest.CaptureFixture[str], *args: str, code: int = 2) -> str:
+    """``harness ARGS`` in-process: the exit code and the single stderr line it printed."""
+    returned, _, err = cli(capsys, *args)
+    assert returned == code, (returned, err[-2000:])
+    assert "Traceback" not in err, err[-2000:]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err[-2000:]
     assert lines[0].startswith("harness: error: ")
     return lines[0]
 
@@ -78,13 +77,15 @@ CASES = [
 @pytest.mark.parametrize(("overrides", "must_name"), CASES,
                          ids=[" ".join(overrides) for overrides, _ in CASES])
 def test_bad_config_is_one_line_exit_2(overrides: list[str], must_name: list[str],
-                                       data_root: Path, tmp_path: Path) -> None:
+                                       tiny_data_root: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
     # a small, offline run, should the config be (wrongly) accepted
-    safe = ["tasks.names=[BIOSSES]", f"data_root={data_root}", f"output_dir={tmp_path}",
+    safe = ["tasks.names=[BIOSSES]", f"data_root={tiny_data_root}", f"output_dir={tmp_path}",
             "cache_dir=null", "show_progress=false"]
-    line = _one_error_line(run_cli("run", *safe, *overrides))
+    line = _one_error_line(capsys, "run", *safe, *overrides)
     for fragment in must_name:
         assert fragment in line, line
+    assert not _results(tmp_path)
 
 
 def test_valid_prompt_templates_compose() -> None:
@@ -124,19 +125,23 @@ def custom_code_model(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("backend", ["transformers", "sentence-transformers"])
-def test_remote_code_stays_off_unless_asked(custom_code_model: Path, data_root: Path,
-                                            tmp_path: Path, backend: str) -> None:
-    line = _one_error_line(run_cli(
-        "run", "tasks.names=[BIOSSES]", f"data_root={data_root}", f"model.path={custom_code_model}",
-        f"model.backend={backend}", f"output_dir={tmp_path / 'out'}", "cache_dir=null"))
+def test_remote_code_stays_off_unless_asked(custom_code_model: Path, tiny_data_root: Path,
+                                            tmp_path: Path, backend: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    line = _one_error_line(
+        capsys, "run", "tasks.names=[BIOSSES]", f"data_root={tiny_data_root}",
+        f"model.path={custom_code_model}", f"model.backend={backend}",
+        f"output_dir={tmp_path / 'out'}", "cache_dir=null")
     assert "model.trust_remote_code=true" in line
     assert not (tmp_path / "remote-code-ran").exists()
 
 
-def test_truncation_beyond_the_native_dim_is_refused(data_root: Path, tmp_path: Path) -> None:
-    line = _one_error_line(run_cli(
-        "run", "tasks.names=[BIOSSES]", f"data_root={data_root}", "model.dim_mode=truncate",
-        "dims=[1000]", f"output_dir={tmp_path / 'out'}", "cache_dir=null", "show_progress=false"))
+def test_truncation_beyond_the_native_dim_is_refused(tiny_data_root: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    line = _one_error_line(
+        capsys, "run", "tasks.names=[BIOSSES]", f"data_root={tiny_data_root}",
+        "model.dim_mode=truncate", "dims=[1000]", f"output_dir={tmp_path / 'out'}",
+        "cache_dir=null", "show_progress=false")
     assert "1000" in line and "384" in line
     assert not _results(tmp_path / "out")
 
@@ -145,26 +150,21 @@ OOM = ("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't
        "you tried to allocate 40000000000 bytes. Error code 12 (Cannot allocate memory)")
 
 
-def test_batch_too_large_for_memory_suggests_smaller_batches(data_root: Path,
-                                                             tmp_path: Path) -> None:
+def test_batch_too_large_for_memory_suggests_smaller_batches(
+        tiny_data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """The CPU allocator's RuntimeError becomes one line suggesting batch_size= and
     max_batch_tokens=, instead of a traceback (the forward pass is patched to run out)."""
-    code = (
-        "import sys\n"
-        "from harness.models import loading\n"
-        "def out_of_memory(self, features):\n"
-        f"    raise RuntimeError({OOM!r})\n"
-        "for cls in (loading.SentenceTransformersBackend, loading.TransformersBackend):\n"
-        "    cls.token_embeddings = out_of_memory\n"
-        "from harness.cli import main\n"
-        "sys.exit(main(sys.argv[1:]))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, "run", "tasks.names=[BIOSSES]", f"data_root={data_root}",
-         f"output_dir={tmp_path / 'out'}", "cache_dir=null", "show_progress=false",
-         "batch_size=64"],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    line = _one_error_line(proc, code=1)  # a runtime failure, not a usage error
+    from harness.models import loading
+
+    def out_of_memory(self, features):
+        raise RuntimeError(OOM)
+
+    for backend in (loading.SentenceTransformersBackend, loading.TransformersBackend):
+        monkeypatch.setattr(backend, "token_embeddings", out_of_memory)
+    line = _one_error_line(
+        capsys, "run", "tasks.names=[BIOSSES]", f"data_root={tiny_data_root}",
+        f"output_dir={tmp_path / 'out'}", "cache_dir=null", "show_progress=false",
+        "batch_size=64", code=1)  # a runtime failure, not a usage error
     assert "batch_size=" in line and "max_batch_tokens=" in line, line
     assert not _results(tmp_path / "out")

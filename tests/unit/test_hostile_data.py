@@ -3,7 +3,7 @@
 Each bad file gives one HarnessError line naming the file (and the line, when the problem is on
 one), exit 2 through the CLI without a traceback; nothing is written outside ``--out``. Property
 tests feed random bytes and random rows to every parser: a valid import or such an error, never
-another exception. (tests/test_data_import.py and tests/test_longtext.py hold the basic cases.)
+another exception. (test_data_import_small.py and test_longtext_small.py hold the basic cases.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import mteb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import run_cli, write_files
+from support import cli, write_files
 
 from harness.data.importers import import_dataset
 from harness.data.importers.writer import safe_join
@@ -255,6 +255,8 @@ def test_longtext_replaces_a_symlinked_output_file_without_writing_through(tmp_p
         (json.dumps(_squad(context="\ud800")).encode(), r"'context' holds an unpaired surrogate"),
         (b'{"data": [{"paragraphs": [{"context": "' + BIG.encode() + b'", "qas": []}]}]}', None),
     ],
+    ids=["empty", "not-utf8", "deep", "big-line", "big-id", "big-flag", "nan-start", "surrogate",
+         "big-passage"],
 )
 def test_longtext_hostile_sources(tmp_path, content, error):
     src = tmp_path / "s.json"
@@ -299,13 +301,13 @@ def _build_or_error(src: Path, out: Path) -> object:
          "nested too deeply"),
     ],
 )
-def test_cli_hostile_data_exit_2_one_line(tmp_path, files, args, must_name):
+def test_cli_hostile_data_exit_2_one_line(tmp_path, capsys, files, args, must_name):
     src = write_files(tmp_path / "src", files)
     out = tmp_path / "out"
-    proc = run_cli(*[a.format(src=src) for a in args], "--out", str(out))
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    code, _, err = cli(capsys, *[a.format(src=src) for a in args], "--out", str(out))
+    assert code == 2, err[-2000:]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err[-2000:]
     assert lines[0].startswith("harness: error: ") and must_name in lines[0]
     assert len(lines[0]) <= MAX_MESSAGE + 20
     assert not out.exists() or not any(out.rglob("*.json*"))

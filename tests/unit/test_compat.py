@@ -1,0 +1,181 @@
+"""Contract tests of harness/_compat.py: each checks, against the installed libraries, the
+internal behaviour, message shape or data shape one piece of ``_compat`` relies on, so an upgrade
+that changes it fails here, by name. One test function per piece."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import datasets
+import mteb
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigAttributeError, ValidationError
+from support import write_files
+
+from harness._compat import (
+    EagerColumnDataset,
+    eager_columns,
+    hydra_bad_key,
+    hydra_full_key,
+    hydra_message,
+    hydra_missing_option,
+    local_folder_cache,
+    split_sweep,
+    stats_characters,
+    stats_subsets,
+)
+from harness.config import package_config_dir, register_configs
+
+# --- datasets -----------------------------------------------------------------------------------
+
+
+def _dataset() -> datasets.Dataset:
+    return datasets.Dataset.from_dict({"label": [3, 1, 2], "text": ["a", "b", "c"]})
+
+
+def test_datasets_column_access_is_lazy_and_getitem_reads_it_whole() -> None:
+    """``ds[column]`` is datasets' lazy Column (the reason for EagerColumnDataset); the private
+    ``_getitem(column)`` gives the whole column as a list; ``_format_type`` is None until a
+    format is set."""
+    ds = _dataset()
+    assert not isinstance(ds["label"], list)
+    assert ds._getitem("label") == [3, 1, 2] == list(ds["label"])
+    assert ds._format_type is None
+    assert ds.with_format("numpy")._format_type == "numpy"
+
+
+def test_eager_column_dataset_returns_lists_only_when_unformatted() -> None:
+    data = {"train": _dataset(), "nested": {"test": _dataset()}}
+    eager_columns(data)
+    for ds in (data["train"], data["nested"]["test"]):
+        assert type(ds) is EagerColumnDataset
+        assert ds["text"] == ["a", "b", "c"] and ds[1] == {"label": 1, "text": "b"}
+    numpy = data["train"].with_format("numpy")
+    assert type(numpy) is EagerColumnDataset and not isinstance(numpy["label"], list)
+    assert list(numpy["label"]) == [3, 1, 2]
+
+
+def test_datasets_builds_a_local_folder_under_the_cache_dir_of_the_moment(tmp_path) -> None:
+    """``datasets.config.HF_DATASETS_CACHE`` is read when the builder is made, so
+    local_folder_cache decides where a local folder's Arrow files go, per folder content."""
+    folder = write_files(tmp_path / "data" / "sts", {"test.jsonl": '{"s": "a"}\n{"s": "b"}\n'})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf")
+        with local_folder_cache(folder):
+            moved = datasets.config.HF_DATASETS_CACHE
+            assert datasets.load_dataset(str(folder), split="test").num_rows == 2
+        assert tmp_path / "hf" == datasets.config.HF_DATASETS_CACHE
+        assert moved.parent == tmp_path / "hf" / "harness-local"
+        assert any(moved.rglob("*.arrow"))
+        (folder / "test.jsonl").write_text('{"s": "a"}\n')
+        with local_folder_cache(folder):
+            assert moved != datasets.config.HF_DATASETS_CACHE  # other content, other cache
+            assert datasets.load_dataset(str(folder), split="test").num_rows == 1
+
+
+# --- hydra ---------------------------------------------------------------------------------------
+
+
+def test_basic_sweeper_expands_every_combination_in_order() -> None:
+    parsed = OverridesParser.create().parse_overrides(["a=1,2", "b=x,y", "c=3"])
+    assert split_sweep(parsed) == [["a=1", "b=x", "c=3"], ["a=1", "b=y", "c=3"],
+                                   ["a=2", "b=x", "c=3"], ["a=2", "b=y", "c=3"]]
+    ranged = OverridesParser.create().parse_overrides(["shard=range(0,2)", "model=m"])
+    assert split_sweep(ranged) == [["shard=0", "model=m"], ["shard=1", "model=m"]]
+
+
+def _composition_error(overrides: list[str]) -> Exception:
+    """The exception Hydra raises composing the harness config with ``overrides``."""
+    register_configs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(package_config_dir()), version_base=None):
+            compose(config_name="config", overrides=overrides)
+    except Exception as exc:  # the very exception the harness's config.py catches
+        return exc
+    finally:
+        GlobalHydra.instance().clear()
+    raise AssertionError(f"{overrides} composed")
+
+
+def test_hydra_message_is_one_line_without_full_key_and_link() -> None:
+    error = _composition_error(["batch_size=abc"])
+    assert isinstance(error, ConfigCompositionException)
+    cause = error.__cause__
+    assert isinstance(cause, ValidationError) and "\n    full_key: batch_size" in str(cause)
+    assert hydra_message(cause) == "Value 'abc' of type 'str' could not be converted to Integer"
+    unparsable = OverridesParser.create()
+    with pytest.raises(Exception) as caught:
+        unparsable.parse_overrides(["dims=[256"])
+    assert "\nSee https://hydra.cc/" in str(caught.value)
+    assert hydra_message(caught.value) == "no viable alternative at input '[256'"
+
+
+@dataclass
+class _Counted:
+    count: int = 0
+
+
+def test_hydra_full_key_names_the_dotted_key() -> None:
+    cause = _composition_error(["model.normalize=maybe"]).__cause__
+    assert hydra_full_key(cause) == "model.normalize"
+    with pytest.raises(ValidationError) as caught:
+        OmegaConf.merge(OmegaConf.structured(_Counted), {"count": "many"})
+    assert hydra_full_key(caught.value) == "count"
+    assert hydra_full_key(ValueError("no key here")) is None
+
+
+def test_hydra_bad_key_reads_the_unknown_key_of_each_message_shape() -> None:
+    error = _composition_error(["model.poolng=mean"])
+    assert isinstance(error.__cause__, ConfigAttributeError)
+    assert hydra_bad_key(hydra_message(error.__cause__)) == "poolng"  # not in 'ModelConfig'
+    assert hydra_full_key(error.__cause__) == "model.poolng"
+    assert hydra_bad_key(hydra_message(error)) == "model.poolng"  # Could not override '...'
+    strict = OmegaConf.create({"a": 1})
+    OmegaConf.set_struct(strict, True)
+    with pytest.raises(ConfigAttributeError) as caught:
+        strict.b  # noqa: B018 (the access is the test)
+    assert hydra_bad_key(hydra_message(caught.value)) == "b"  # is not in struct
+    assert hydra_bad_key("Error merging override batch_size=abc") is None
+
+
+def test_hydra_missing_option_lists_the_group_and_its_options() -> None:
+    error = _composition_error(["hydra/launcher=slurmm"])
+    assert isinstance(error, MissingConfigException)
+    group, option, options = hydra_missing_option(error)
+    assert (group, option) == ("hydra/launcher", "slurmm")
+    assert {"basic", "joblib", "local", "slurm", "submitit_slurm"} <= set(options)
+    assert hydra_missing_option(ValueError("Could not find 'x'")) is None
+
+
+# --- mteb ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["SciFact", "BIOSSES", "Banking77Classification"])
+def test_descriptive_stats_give_characters_per_split(task: str) -> None:
+    """Either shape of mteb's descriptive statistics gives a positive character count:
+    ``number_of_characters`` (SciFact, BIOSSES) or ``*_statistics.total_text_length`` blocks
+    (Banking77Classification's test split in mteb 2.x)."""
+    stats = mteb.get_task(task).metadata.descriptive_stats
+    test = stats["test"]
+    blocks = [b for k, b in test.items() if k.endswith("statistics") and isinstance(b, dict)]
+    assert any(b.get("total_text_length", 0) > 0 for b in blocks)
+    assert stats_characters(test) > 0
+    if test.get("number_of_characters"):
+        assert stats_characters(test) == test["number_of_characters"]
+    else:
+        assert stats_characters(test) == sum(b.get("total_text_length") or 0 for b in blocks)
+
+
+def test_descriptive_stats_subsets_of_a_multilingual_task() -> None:
+    test = mteb.get_task("STS17").metadata.descriptive_stats["test"]
+    subsets = stats_subsets(test)
+    assert len(subsets) == len(mteb.get_task("STS17").hf_subsets) > 1
+    assert all(stats_characters(block) > 0 for block in subsets.values())
+    assert sum(stats_characters(b) for b in subsets.values()) == stats_characters(test)
+    assert stats_subsets(mteb.get_task("BIOSSES").metadata.descriptive_stats["test"]) == {}
