@@ -210,3 +210,13 @@ def test_the_unit_tier_takes_no_path_into_shared_data() -> None:
         taken = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                  and node.module == "support" for alias in node.names}
         assert not taken & {"SHARED", "SHARED_DATA"}, path
+
+
+def test_test_modules_have_unique_base_names_across_tiers() -> None:
+    """pytest's default import mode puts each test folder on sys.path, so two tiers' files with
+    one base name cannot be collected in one session (``import file mismatch``)."""
+    tests = Path(__file__).resolve().parents[1]
+    seen: dict[str, Path] = {}
+    for path in sorted(tests.rglob("*.py")):
+        assert path.name == "conftest.py" or path.name not in seen, (path, seen.get(path.name))
+        seen[path.name] = path
