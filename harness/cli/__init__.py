@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from typing import NoReturn
 
 from harness.cli import (
     cache,
@@ -33,9 +34,17 @@ EXIT_RUNTIME = 1
 EXIT_INTERRUPTED = 130
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with a bad argument reported in one line (the bad value and the valid choices,
+    as argparse words them), without the usage block: ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="harness", description="Evaluate text-embedding models on MTEB and reproduce "
         "published scores. Exit codes: 0 done, 1 runtime failure, 2 usage error, 130 "
         "interrupted.")
@@ -44,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config-dir", action="append", default=[], metavar="DIR",
                         help="a folder of your own model/ and tasks/ configs, searched after "
                              "the package's (also: $HARNESS_CONFIG_PATH)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for command in COMMANDS:
         command.add_parser(sub)
     return parser

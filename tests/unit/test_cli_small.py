@@ -25,6 +25,24 @@ def test_usage_error_is_one_line_and_verbose_adds_the_traceback(
     assert err.rstrip().splitlines()[-1].startswith("harness: error: ")
 
 
+@pytest.mark.parametrize("argv, bad", [
+    (["nope"], "'nope'"),
+    (["run", "--cfg", "nope"], "'nope'"),
+    (["list", "nope"], "'nope'"),
+    (["cache", "nope"], "'nope'"),
+    (["table"], "results"),
+    (["regress", "--tolerance", "x", "a", "b"], "'x'"),
+])
+def test_a_bad_argument_is_one_line_naming_it_exit_2(
+        argv: list[str], bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse's usage block is not printed: one line, the bad value, exit 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli(capsys, *argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and bad in err, err
+
+
 def test_unexpected_failure_is_one_line_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     def broken(*args: object, **kwargs: object) -> str:
