@@ -59,6 +59,7 @@ __all__ = [
     "launch",
     "leaderboard",
     "list_models",
+    "list_task_lists",
     "list_tasks",
     "longtext_folder",
     "longtext_formats",
@@ -132,6 +133,13 @@ def list_models() -> str:
     from harness.listing import models_table
 
     return models_table().to_markdown(index=False)
+
+
+def list_task_lists() -> str:
+    """A markdown table of the task lists: size, task types and description."""
+    from harness.listing import task_lists_table
+
+    return task_lists_table().to_markdown(index=False)
 
 
 def list_tasks(data_root: str | None = None) -> str:

@@ -15,6 +15,7 @@ from harness.schema import TasksConfig
 
 MODEL_COLUMNS = ["recipe", "model", "revision", "pooling", "max_length", "from", "source"]
 TASK_COLUMNS = ["list", "task", "type", "data"]
+LIST_COLUMNS = ["list", "tasks", "types", "description"]
 
 
 def models_table() -> pd.DataFrame:
@@ -60,3 +61,19 @@ def tasks_table(data_root: str | Path | None = None) -> pd.DataFrame:
     root = check_data_root(data_root) if data_root is not None else None
     rows = [row for name in config_files("tasks") for row in _task_rows(name, root)]
     return pd.DataFrame(rows, columns=TASK_COLUMNS)
+
+
+def task_lists_table() -> pd.DataFrame:
+    """One row per task list: how many tasks, of which types, and its description."""
+    rows = []
+    for list_name in config_files("tasks"):
+        types = tasks_table_of(list_name)["type"].value_counts(sort=False)
+        rows.append({"list": list_name, "tasks": int(types.sum()),
+                     "types": ", ".join(f"{kind} {count}" for kind, count in types.items()),
+                     "description": compose_dict([f"tasks={list_name}"]).tasks.description})
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def tasks_table_of(list_name: str) -> pd.DataFrame:
+    """The task rows of one task list (no data root)."""
+    return pd.DataFrame(_task_rows(list_name, None), columns=TASK_COLUMNS)
