@@ -21,10 +21,15 @@ import torch
 from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
-from harness.models.device import resolve_device, resolve_precision
+from harness.models.device import resolve_autocast, resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
-from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
+from harness.models.loading import (
+    load_backend,
+    plain,
+    resolve_model_path,
+    weights_fingerprint,
+)
 from harness.models.quantize import bytes_per_vector, quantized
 from harness.predictions import mteb_prediction_folder, record_path, save_predictions
 from harness.results import (
@@ -115,16 +120,18 @@ def evaluate(cfg: RunConfig) -> RunSummary:
 
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, model.dtype, device)
+    autocast = resolve_autocast(model.autocast, cfg.precision, precision, device)
     model_dir = resolve_model_path(model)
     projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
     projector.prepare(list(dict.fromkeys(dim for dim, _ in variants)))
     cache = None
     if cfg.cache_dir:
-        cache = EmbeddingCache(cfg.cache_dir, cache_identity(model, model_dir, precision),
+        cache = EmbeddingCache(cfg.cache_dir,
+                               cache_identity(model, model_dir, precision, autocast),
                                cfg.cache_storage)
     # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
-        model, lambda: load_backend(model, device, precision), projector,
+        model, lambda: load_backend(model, device, precision, autocast), projector,
         batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
         show_progress=cfg.show_progress, cache=cache,
         precision_fallback=cfg.precision_fallback,
@@ -140,14 +147,20 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     return summary
 
 
-def cache_identity(model: ModelConfig, model_dir: str, precision: str) -> dict:
-    """Everything about the model that changes a pooled vector (the cache namespace)."""
-    return {
+def cache_identity(model: ModelConfig, model_dir: str, precision: str,
+                   autocast: str | None = None) -> dict:
+    """Everything about the model that changes a pooled vector (the cache namespace); the
+    prompt and a per-task max length enter each entry's key (:func:`harness.cache.text_key`)."""
+    identity = {
         "name": model.name, "path": model_dir, "revision": model.revision,
         "weights": weights_fingerprint(model_dir), "backend": model.backend,
         "precision": precision, "pooling": model.pooling, "max_length": model.max_length,
         "append_eos": model.append_eos, "padding_side": model.padding_side,
     }
+    # only when set, so the namespaces of recipes without them stay what they were
+    extra = {"autocast": autocast, "config_kwargs": plain(model.config_kwargs),
+             "forward_kwargs": plain(model.forward_kwargs)}
+    return {**identity, **{k: v for k, v in extra.items() if v}}
 
 
 def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],

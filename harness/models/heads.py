@@ -96,7 +96,10 @@ class DimProjector:
             self._heads[dim] = load_head(self.model_dir, dim, self.revision)
         return self._heads[dim]
 
-    def __call__(self, pooled: np.ndarray, dim: int | None) -> np.ndarray:
+    def __call__(self, pooled: np.ndarray, dim: int | None,
+                 normalize: bool | None = None) -> np.ndarray:
+        """The vectors of ``dim`` (None: native), L2-normalised when ``normalize`` (None: the
+        model-wide setting) says so."""
         vectors = pooled.astype(np.float32, copy=False)
         if dim is not None and self.mode == "head":
             weight, bias = self._head(dim)
@@ -109,7 +112,7 @@ class DimProjector:
                     f"dims={dim} exceeds the model's native dim {vectors.shape[1]}: truncation "
                     f"only shortens vectors (choose dims <= {vectors.shape[1]})")
             vectors = vectors[:, :dim]
-        if self.normalize:
+        if self.normalize if normalize is None else normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.clip(norms, 1e-12, None)
         return vectors.astype(np.float32, copy=False)

@@ -136,4 +136,4 @@ def test_missing_mteb_instruction_is_a_clear_error_row() -> None:
     row = next(line for line in out.splitlines() if "AILACasedocs" in line and "query" in line)
     assert "error: prompt 'Instruct: {instruction}\\nQuery: ' (key 'query') needs" in row
     assert "mteb's metadata for task 'AILACasedocs' has none" in row
-    assert "++model.prompts.AILACasedocs-query=" in row
+    assert "++model.instructions.AILACasedocs=" in row
