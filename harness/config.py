@@ -123,10 +123,10 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     register_configs()
-    overrides = list(overrides or [])
     sources = config_sources()
     for group in GROUPS:
         config_files(group)  # a name clash on the search path fails here, before Hydra picks one
+    overrides = model_overrides(list(overrides or []))
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(sources[0].path), version_base=None):
@@ -153,6 +153,14 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
         GlobalHydra.instance().clear()
     _check_keys(cfg)
     return cfg
+
+
+def model_overrides(overrides: list[str]) -> list[str]:
+    """``overrides`` with model names, aliases and model folders without a recipe resolved
+    (:mod:`harness.recipes`)."""
+    from harness.recipes import resolve_model_overrides
+
+    return resolve_model_overrides(overrides, config_files("model"))
 
 
 def load_config(overrides: list[str] | None = None) -> RunConfig:

@@ -21,6 +21,7 @@ import torch
 from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
+from harness.layout import check_same_model, run_folders
 from harness.models.device import resolve_autocast, resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
@@ -35,7 +36,6 @@ from harness.predictions import mteb_prediction_folder, record_path, save_predic
 from harness.results import (
     read_manifest,
     read_task_result,
-    run_folder,
     version_drift,
     write_manifest,
     write_task_result,
@@ -97,8 +97,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
     model = cfg.model
     variants = run_variants(cfg)
-    summary = RunSummary(folders={
-        v: run_folder(cfg.output_dir, model.name, model.revision, *v) for v in variants})
+    summary = RunSummary(folders=run_folders(cfg))
+    weights = check_same_model(list(summary.folders.values()), resolve_model_path(model))
     tasks = task_objects(cfg.tasks, cfg.data_root)
     installed = library_versions()
     for folder in summary.folders.values():
@@ -137,7 +137,7 @@ def evaluate(cfg: RunConfig) -> RunSummary:
         precision_fallback=cfg.precision_fallback,
     )
     try:
-        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
+        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision, weights)
     finally:
         if cache is not None:
             cache.close()
@@ -164,8 +164,9 @@ def cache_identity(model: ModelConfig, model_dir: str, precision: str,
 
 
 def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],
-               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
-    base_manifest = _base_manifest(cfg, device, precision)
+               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str,
+               weights: str) -> None:
+    base_manifest = {**_base_manifest(cfg, device, precision), "weights": weights}
     for task in tasks:
         name = task.metadata.name
         if name not in todo:
