@@ -165,7 +165,7 @@ def folder_recipe(path: str, settings: dict[str, str]) -> dict[str, Any]:
         read.append(f"its sentence-transformers modules ({found.pooling_mode} pooling, "
                     f"{'a' if found.normalize else 'no'} Normalize module"
                     + (f", a Dense {found.dense[0].out_features} head" if found.dense else "")
-                    + ")" + (", its prompts" if recipe.get("prompts") else ""))
+                    + ")" + (", its prompts" if any(recipe["prompts"].values()) else ""))
     if found.max_length:
         recipe["max_length"] = found.max_length
         read.append(f"max_seq_length {found.max_length}")

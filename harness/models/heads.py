@@ -30,10 +30,26 @@ def available_head_dims(model_dir: str | Path) -> list[int]:
                   if p.name.removeprefix(HEAD_PREFIX).isdigit())
 
 
+def dense_module(model_dir: Path, dim: int) -> Path | None:
+    """The folder of a sentence-transformers Dense module in ``modules.json`` with ``dim``
+    outputs (a folder without a recipe names its head so, e.g. ``2_Dense``)."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for entry in modules if isinstance(modules, list) else []:
+        folder = model_dir / str(entry.get("path", ""))
+        if str(entry.get("type", "")).endswith(".Dense") and (folder / "config.json").is_file():
+            if json.loads((folder / "config.json").read_text()).get("out_features") == dim:
+                return folder
+    return None
+
+
 def head_folder(model_dir: str | Path, dim: int, revision: str | None = None) -> Path:
     """The ``2_Dense_{dim}`` folder: in the local model folder, else fetched from the hub."""
     if Path(model_dir).is_dir():
-        return Path(model_dir) / f"{HEAD_PREFIX}{dim}"
+        folder = Path(model_dir) / f"{HEAD_PREFIX}{dim}"
+        return folder if folder.is_dir() else dense_module(Path(model_dir), dim) or folder
     from huggingface_hub import snapshot_download
 
     try:
