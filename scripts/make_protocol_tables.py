@@ -198,32 +198,33 @@ def instruct(task_def: str) -> str:
     return f"Instruct: {task_def}\nQuery: " if task_def else ""
 
 
-def e5_task_def(name: str, task_type: str) -> str:
-    """e5 utils.py get_task_def_by_task_name_and_type (106-225), for an mteb 2.x task name."""
-    name = E5_SCRIPT_NAMES.get(name, name)
-    if task_type in E5_BY_TYPE:
-        return E5_BY_TYPE[task_type]
+def _task_def(name: str, task_type: str, by_type: dict, by_name: dict, script_names: dict,
+              unhandled_type: str | None) -> str:
+    """get_task_def_by_task_name_and_type, whose rule order both scripts share: a fixed string
+    per type, then CQADupstack*, then the per-name table of the type's branch; a type with no
+    branch is e5's ValueError or gte-Qwen2's default; an unknown name a KeyError in both."""
+    name = script_names.get(name, name)
+    if task_type in by_type:
+        return by_type[task_type]
     if task_type == "Retrieval" and name.lower().startswith("cqadupstack"):
         return E5_CQADUPSTACK
     group = "Reranking/PairClassification" if task_type in ("Reranking", "PairClassification") \
         else task_type
-    if group not in E5_BY_NAME or name not in E5_BY_NAME[group]:
-        raise KeyError(f"e5's table has no instruction for {name} ({task_type})")
-    return E5_BY_NAME[group][name]
+    if group not in by_name:
+        if unhandled_type is None:
+            raise ValueError(f"no instruction config for {name} ({task_type})")
+        return unhandled_type
+    return by_name[group][name]
+
+
+def e5_task_def(name: str, task_type: str) -> str:
+    """e5 utils.py get_task_def_by_task_name_and_type (106-225), for an mteb 2.x task name."""
+    return _task_def(name, task_type, E5_BY_TYPE, E5_BY_NAME, E5_SCRIPT_NAMES, None)
 
 
 def gte_task_def(name: str, task_type: str) -> str:
-    """gte-Qwen2 eval_mteb.py get_task_def_by_task_name_and_type (same rule order as e5's)."""
-    name = GTE_SCRIPT_NAMES.get(name, name)
-    if task_type in GTE_BY_TYPE:
-        return GTE_BY_TYPE[task_type]
-    if task_type == "Retrieval" and name.lower().startswith("cqadupstack"):
-        return E5_CQADUPSTACK
-    group = "Reranking/PairClassification" if task_type in ("Reranking", "PairClassification") \
-        else task_type
-    if group not in GTE_BY_NAME:
-        return GTE_DEFAULT
-    return GTE_BY_NAME[group][name]
+    """gte-Qwen2 eval_mteb.py get_task_def_by_task_name_and_type."""
+    return _task_def(name, task_type, GTE_BY_TYPE, GTE_BY_NAME, GTE_SCRIPT_NAMES, GTE_DEFAULT)
 
 
 # ---- what one task side gets, per family ------------------------------------------------------
