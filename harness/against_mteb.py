@@ -96,7 +96,7 @@ def differences(cfg: RunConfig, tasks: list[AbsTask]) -> tuple[Any, list[Differe
         Difference(None, None, "pooling", model.pooling,
                    st_folder.pooling or st_folder.pooling_mode if st_folder else UNKNOWN),
         Difference(None, None, "append_eos", model.append_eos, UNKNOWN if eos is None else eos),
-        Difference(None, None, "dtype", model.dtype, mteb_dtype(meta) or "the folder's"),
+        Difference(None, None, "dtype", model.dtype, mteb_dtype(meta) or UNKNOWN),
     ]
     max_length = mteb_max_length(meta) or (st_folder.max_length if st_folder else None)
     normalize = st_folder.normalize if st_folder else None
@@ -157,8 +157,9 @@ def against_mteb(cfg: RunConfig, tasks: list[AbsTask], fmt: str = "md") -> str:
         lines.append("No task input, max length or normalisation differs.")
     if unknown:
         lines += ["", f"Not determinable without the model's files ({', '.join(unknown)}): mteb "
-                  "takes them from the model's own sentence-transformers folder; pass "
-                  "model.path=FOLDER (or have mteb's revision in the hub cache) to compare them."]
+                  "takes them from the model's own sentence-transformers folder (dtype: the "
+                  "libraries' default); pass model.path=FOLDER (or have mteb's revision in the "
+                  "hub cache) to compare them."]
     return "\n".join(lines)
 
 

@@ -39,9 +39,10 @@ def dense_module(model_dir: Path, dim: int) -> Path | None:
         return None
     for entry in modules if isinstance(modules, list) else []:
         folder = model_dir / str(entry.get("path", ""))
-        if str(entry.get("type", "")).endswith(".Dense") and (folder / "config.json").is_file():
-            if json.loads((folder / "config.json").read_text()).get("out_features") == dim:
-                return folder
+        config = folder / "config.json"
+        if (str(entry.get("type", "")).endswith(".Dense") and config.is_file()
+                and json.loads(config.read_text()).get("out_features") == dim):
+            return folder
     return None
 
 
