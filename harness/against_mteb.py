@@ -28,7 +28,7 @@ from harness._compat import (
     mteb_prompt,
 )
 from harness.errors import UsageError
-from harness.explain import SAMPLE, protocols
+from harness.explain import SAMPLE, composed, protocols
 from harness.models.folder import SENTENCE_TRANSFORMERS, FolderProtocol, read_folder
 from harness.models.loading import resolve_model_path
 from harness.schema import RunConfig
@@ -118,8 +118,9 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def against_mteb(cfg: RunConfig, tasks: list[AbsTask], fmt: str = "md") -> str:
+def against_mteb(overrides: list[str], fmt: str = "md") -> str:
     """The differences as markdown (or JSON): model-wide, then per task and side."""
+    cfg, tasks = composed(overrides, fmt)
     meta, rows = differences(cfg, tasks)
     differing = [r for r in rows if r.known and r.recipe != r.mteb]
     unknown = sorted({r.field for r in rows if not r.known})

@@ -100,9 +100,16 @@ def explain(overrides: list[str] | None = None, fmt: str = "md",
     """``harness explain``: the model settings and the exact input per task and side, as
     markdown or JSON rows (``fmt``); ``against="mteb"``: where they differ from mteb's own
     implementation of the model."""
-    from harness.explain import explain as render_explanation
+    if against is None:
+        from harness.explain import explain as render_explanation
 
-    return render_explanation(list(overrides or []), fmt=fmt, against=against)
+        return render_explanation(list(overrides or []), fmt=fmt)
+    if against not in EXPLAIN_REFERENCES:
+        raise UsageError(f"unknown reference {against!r}; valid choices: "
+                         f"{', '.join(EXPLAIN_REFERENCES)}")
+    from harness.against_mteb import against_mteb
+
+    return against_mteb(list(overrides or []), fmt=fmt)
 
 
 def task_list_types(tasks_config: str) -> dict[str, str]:

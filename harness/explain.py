@@ -172,17 +172,18 @@ def _overridden(model: ModelConfig, setting: str) -> str:
     return f"; per task: {', '.join(keys)}" if keys else ""
 
 
-def explain(overrides: list[str], fmt: str = "md", against: str | None = None) -> str:
-    """Markdown (or JSON rows): the model settings, then per task and side the exact model
-    input; with ``against="mteb"`` where that differs from mteb's own implementation."""
+def composed(overrides: list[str], fmt: str) -> tuple[RunConfig, list[AbsTask]]:
+    """The run config and its tasks for ``harness explain`` (``fmt`` checked first)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; valid choices: {', '.join(FORMATS)}")
     cfg = load_config(overrides)
-    tasks = task_objects(cfg.tasks, cfg.data_root)
-    if against is not None:
-        from harness.against_mteb import against_mteb
+    return cfg, task_objects(cfg.tasks, cfg.data_root)
 
-        return against_mteb(cfg, tasks, fmt)
+
+def explain(overrides: list[str], fmt: str = "md") -> str:
+    """Markdown (or JSON rows): the model settings, then per task and side the exact model
+    input."""
+    cfg, tasks = composed(overrides, fmt)
     if fmt == "json":
         return json.dumps(json_rows(cfg, tasks), indent=1, ensure_ascii=False)
     return "\n".join([
