@@ -355,60 +355,48 @@ def assert_family_matches(encoder: HarnessEncoder, reference) -> None:
     assert len(checked) == 12 and np.std(ours) > 1e-3  # 3 two-sided tasks, 6 one-sided
 
 
-@pytest.fixture(scope="module")
-def mistral_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_decoder(tmp_path_factory.mktemp("mistral"), "mistral", positions=1024)
+# recipe -> (tiny base model, sentence-transformers pooling around it or None, stella's
+# 2_Dense_1024 head, the authors' script re-implemented)
+FAMILIES = {
+    "e5-mistral-7b-instruct": ("mistral", None, False, E5Script),
+    "e5-small-v2": ("bert", "mean", False, E5V2Script),
+    "gte-Qwen2-1.5B-instruct": ("qwen2", None, False, GteQwen2Script),
+    "stella_en_1.5B_v5": ("qwen2", "mean", True, StellaCard),
+    "bge-small-en-v1.5": ("bert", "cls", False, FlagDRESModel),
+}
 
 
 @pytest.fixture(scope="module")
-def qwen2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_decoder(tmp_path_factory.mktemp("qwen2"), "qwen2", positions=1024)
+def base_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny Mistral and Qwen2 decoders and a BERT encoder, 512+ positions."""
+    return {"mistral": build_decoder(tmp_path_factory.mktemp("mistral"), "mistral",
+                                     positions=1024),
+            "qwen2": build_decoder(tmp_path_factory.mktemp("qwen2"), "qwen2", positions=1024),
+            "bert": build_bert(tmp_path_factory.mktemp("bert"), positions=512)}
 
 
-@pytest.fixture(scope="module")
-def bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_bert(tmp_path_factory.mktemp("bert"), positions=512)
+@pytest.mark.parametrize("recipe", FAMILIES)
+def test_recipe_equals_its_authors_script(recipe: str, base_models: dict[str, Path],
+                                          tmp_path: Path) -> None:
+    base, pooling, head, script = FAMILIES[recipe]
+    folder = base_models[base]
+    if pooling:
+        folder = build_sentence_transformer(folder, tmp_path / "st", 512, pooling)
+    if head:
+        add_stella_head(folder, 1024)
+    encoder = harness_encoder([f"model={recipe}", f"model.path={folder}"])
+    assert_family_matches(encoder, lambda name, task_type: script(folder, name, task_type))
 
 
-def test_e5_mistral_equals_the_e5_scripts(mistral_dir: Path) -> None:
-    encoder = harness_encoder(["model=e5-mistral-7b-instruct", f"model.path={mistral_dir}"])
-    assert_family_matches(encoder, lambda name, task_type: E5Script(mistral_dir, name, task_type))
-
-
-def test_e5_small_v2_equals_the_e5_scripts(bert_dir: Path, tmp_path: Path) -> None:
-    folder = build_sentence_transformer(bert_dir, tmp_path / "e5-small", 512, "mean")
-    encoder = harness_encoder(["model=e5-small-v2", f"model.path={folder}"])
-    assert_family_matches(encoder, lambda name, task_type: E5V2Script(folder, name, task_type))
-
-
-def test_gte_qwen2_equals_its_eval_mteb_script(qwen2_dir: Path) -> None:
-    encoder = harness_encoder(["model=gte-Qwen2-1.5B-instruct", f"model.path={qwen2_dir}"])
-    assert_family_matches(encoder, lambda name, task_type: GteQwen2Script(
-        qwen2_dir, name, task_type))
-
-
-def test_is_causal_false_reaches_the_model(qwen2_dir: Path) -> None:
+def test_is_causal_false_reaches_the_model(base_models: dict[str, Path]) -> None:
     """Without the recipe's forward_kwargs the decoder attends causally: other vectors."""
     meta = mteb.get_task("STSBenchmark").metadata
-    vectors = [harness_encoder(["model=gte-Qwen2-1.5B-instruct", f"model.path={qwen2_dir}",
+    vectors = [harness_encoder(["model=gte-Qwen2-1.5B-instruct",
+                                f"model.path={base_models['qwen2']}",
                                 *extra]).encode([{"text": TEXTS}], task_metadata=meta,
                                                 hf_split="test", hf_subset="default")
                for extra in ([], ["~model.forward_kwargs.is_causal"])]
     assert np.abs(vectors[0] - vectors[1]).max() > 1e-2
-
-
-def test_stella_v5_equals_the_gte_qwen2_script_inputs_through_its_card(
-        qwen2_dir: Path, tmp_path: Path) -> None:
-    folder = build_sentence_transformer(qwen2_dir, tmp_path / "stella", 512, "mean")
-    add_stella_head(folder, 1024)
-    encoder = harness_encoder(["model=stella_en_1.5B_v5", f"model.path={folder}"])
-    assert_family_matches(encoder, lambda name, task_type: StellaCard(folder, name, task_type))
-
-
-def test_bge_equals_eval_mteb(bert_dir: Path, tmp_path: Path) -> None:
-    folder = build_sentence_transformer(bert_dir, tmp_path / "bge", 512, "cls")
-    encoder = harness_encoder(["model=bge-small-en-v1.5", f"model.path={folder}"])
-    assert_family_matches(encoder, lambda name, task_type: FlagDRESModel(folder, name, task_type))
 
 
 def test_gte_v15_ntk_and_autocast_equal_the_card(tmp_path: Path) -> None:
