@@ -17,6 +17,11 @@ so an upgrade that breaks one fails there, by name.
   and the retrieval metrics of ``mteb._evaluators.retrieval_metrics`` (per-query scores, which
   mteb computes and averages).
 - mteb: ``TaskResult._to_hf_benchmark_result`` (the eval-results YAML of a leaderboard export).
+- mteb: what a ``ModelMeta``'s loader does to a text without loading weights, from its
+  ``loader`` class and ``loader_kwargs`` (``InstructSentenceTransformerModel``'s
+  ``instruction_template`` / ``prompts_dict`` / ``apply_instruction_to_passages`` /
+  ``add_eos_token`` / ``max_seq_length`` and its ``get_task_instruction``;
+  ``SentenceTransformerEncoderWrapper``'s ``model_prompts`` and ``_resolve_prompt``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import hashlib
 import inspect
 import re
 import textwrap
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,3 +264,93 @@ def hf_eval_results_yaml(result: Any) -> str:
     """The Hugging Face eval-results YAML mteb uploads for one task result
     (``ModelMeta.push_eval_results`` writes one ``.eval_results/<Task>.yaml`` each)."""
     return result._to_hf_benchmark_result().to_yaml()
+
+
+MTEB_ST, MTEB_INSTRUCT = "sentence-transformers", "instruct"
+
+
+def mteb_loader_kind(meta: Any) -> str | None:
+    """Which of mteb's two sentence-transformers loaders a ModelMeta uses (None: another)."""
+    from mteb.models.instruct_wrapper import InstructSentenceTransformerModel
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+
+    loader = meta.loader
+    if isinstance(loader, type) and issubclass(loader, InstructSentenceTransformerModel):
+        return MTEB_INSTRUCT
+    if isinstance(loader, type) and issubclass(loader, SentenceTransformerEncoderWrapper):
+        return MTEB_ST
+    return None
+
+
+def mteb_loader_kwargs(meta: Any) -> dict[str, Any]:
+    """The keyword arguments mteb passes to the model's loader."""
+    return dict(meta.loader_kwargs or {})
+
+
+def mteb_prompt(meta: Any, task_metadata: Any, prompt_type: Any,
+                folder_prompts: dict[str, str] | None = None) -> str | None:
+    """The exact prompt mteb's loader of ``meta`` puts before a text of this task and side
+    (``prompt_type`` an mteb ``PromptType`` or None); ``folder_prompts`` are the model folder's
+    own sentence-transformers prompts when known. None: not derivable without the model (another
+    loader, or a sentence-transformers folder whose own prompts are not at hand)."""
+    from mteb.types import PromptType
+
+    kind, kwargs = mteb_loader_kind(meta), mteb_loader_kwargs(meta)
+    if kind == MTEB_INSTRUCT:
+        from mteb.models.abs_encoder import PromptSource
+
+        wrapper = meta.loader.__new__(meta.loader)  # the prompt logic only: no weights
+        wrapper.instruction_template = kwargs.get("instruction_template")
+        wrapper.prompts_dict = kwargs.get("prompts_dict")
+        if kwargs.get("prompt_priority") is not None:
+            wrapper.prompt_priority = [PromptSource.from_str(p) for p in kwargs["prompt_priority"]]
+        if (not kwargs.get("apply_instruction_to_passages", True)
+                and prompt_type == PromptType.document):
+            return ""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return wrapper.get_task_instruction(task_metadata, prompt_type) or ""
+    if kind == MTEB_ST:
+        from mteb.models.sentence_transformer_wrapper import _resolve_prompt
+
+        prompts = kwargs.get("model_prompts") or folder_prompts
+        if prompts is None:
+            return None
+        return _resolve_prompt(prompts, task_metadata, prompt_type) or ""
+    return None
+
+
+def mteb_appends_eos(meta: Any) -> bool | None:
+    """Whether mteb's loader makes the tokenizer append EOS (None: another loader)."""
+    kind = mteb_loader_kind(meta)
+    if kind is None:
+        return None
+    return bool(mteb_loader_kwargs(meta).get("add_eos_token", False))
+
+
+def mteb_max_length(meta: Any) -> int | None:
+    """The truncation mteb's loader sets (None: the model folder's own max_seq_length)."""
+    value = mteb_loader_kwargs(meta).get("max_seq_length")
+    return int(value) if value else None
+
+
+def mteb_dtype(meta: Any) -> str | None:
+    """The weight dtype mteb's loader asks for (``model_kwargs`` dtype / torch_dtype)."""
+    model_kwargs = mteb_loader_kwargs(meta).get("model_kwargs") or {}
+    value = model_kwargs.get("dtype", model_kwargs.get("torch_dtype"))
+    if value is None:
+        return None
+    text = str(getattr(value, "value", value)).removeprefix("torch.")
+    return {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(text, text)
+
+
+def mteb_recipe_prompts(meta: Any) -> dict[str, str] | None:
+    """mteb's prompts for a model as recipe ``prompts`` (None: not expressible that way)."""
+    kind, kwargs = mteb_loader_kind(meta), mteb_loader_kwargs(meta)
+    if kind == MTEB_ST:
+        return dict(kwargs["model_prompts"]) if kwargs.get("model_prompts") else None
+    template = kwargs.get("instruction_template")
+    if kind == MTEB_INSTRUCT and isinstance(template, str) and not kwargs.get("prompts_dict"):
+        document = template if kwargs.get("apply_instruction_to_passages", True) else ""
+        return {"query": template, "symmetric": template, "document": document}
+    return None

@@ -29,6 +29,8 @@ from harness.schema import RunConfig
 if TYPE_CHECKING:
     from harness.runner import RunSummary
 
+EXPLAIN_FORMATS = ("md", "json")  # harness.explain.FORMATS (checked by a test)
+EXPLAIN_REFERENCES = ("mteb",)
 DEFAULT_RESAMPLES = 1000  # harness.report.stats.DEFAULT_RESAMPLES (checked by a test)
 DEFAULT_SEED = 0
 
@@ -36,6 +38,8 @@ __all__ = [
     "CFG_CHOICES",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
+    "EXPLAIN_FORMATS",
+    "EXPLAIN_REFERENCES",
     "INFO_CHOICES",
     "DataError",
     "HarnessError",
@@ -92,11 +96,21 @@ def variant_label(dim: int | None, quantize: str = "none") -> str:
     return label(dim, quantize)
 
 
-def explain(overrides: list[str] | None = None) -> str:
-    """``harness explain``: the model settings and the exact input per task and side."""
-    from harness.explain import explain as render_explanation
+def explain(overrides: list[str] | None = None, fmt: str = "md",
+            against: str | None = None) -> str:
+    """``harness explain``: the model settings and the exact input per task and side, as
+    markdown or JSON rows (``fmt``); ``against="mteb"``: where they differ from mteb's own
+    implementation of the model."""
+    if against is None:
+        from harness.explain import explain as render_explanation
 
-    return render_explanation(list(overrides or []))
+        return render_explanation(list(overrides or []), fmt=fmt)
+    if against not in EXPLAIN_REFERENCES:
+        raise UsageError(f"unknown reference {against!r}; valid choices: "
+                         f"{', '.join(EXPLAIN_REFERENCES)}")
+    from harness.against_mteb import against_mteb
+
+    return against_mteb(list(overrides or []), fmt=fmt)
 
 
 def task_list_types(tasks_config: str) -> dict[str, str]:

@@ -40,9 +40,11 @@ SHARD_GLOB = "shard-*.bin"
 UNREADABLE = "(unreadable identity.json)"
 
 
-def text_key(prompt: str, text: str) -> bytes:
-    """The cache key of one input: the prompt and the text, kept apart (not concatenated)."""
-    return hashlib.sha256(json.dumps([prompt, text]).encode("utf-8")).digest()[:KEY_BYTES]
+def text_key(prompt: str, text: str, *settings: object) -> bytes:
+    """The cache key of one input: the prompt and the text, kept apart (not concatenated), and
+    any per-task setting that changes the pooled vector (a max length other than the model's)."""
+    return hashlib.sha256(json.dumps([prompt, text, *settings]).encode("utf-8")
+                          ).digest()[:KEY_BYTES]
 
 
 def namespace_of(identity: dict) -> str:

@@ -30,8 +30,10 @@ from harness.errors import UsageError, unknown_choice
 from harness.schema import ModelConfig, RunConfig, TasksConfig
 
 CONFIG_PATH_ENV = "HARNESS_CONFIG_PATH"
+# recipe mappings whose keys are not schema fields: a new key is added with Hydra's +
+OPEN_MAPPINGS = ("prompts", "settings", "instructions", "config_kwargs", "forward_kwargs")
 PACKAGE_SOURCE = "package"
-GROUPS = ("model", "tasks")
+GROUPS = ("model", "tasks", "instructions")
 
 
 def register_configs() -> None:
@@ -121,10 +123,10 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     register_configs()
-    overrides = list(overrides or [])
     sources = config_sources()
     for group in GROUPS:
         config_files(group)  # a name clash on the search path fails here, before Hydra picks one
+    overrides = model_overrides(list(overrides or []))
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(sources[0].path), version_base=None):
@@ -151,6 +153,14 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
         GlobalHydra.instance().clear()
     _check_keys(cfg)
     return cfg
+
+
+def model_overrides(overrides: list[str]) -> list[str]:
+    """``overrides`` with model names, aliases and model folders without a recipe resolved
+    (:mod:`harness.recipes`)."""
+    from harness.recipes import resolve_model_overrides
+
+    return resolve_model_overrides(overrides, config_files("model"))
 
 
 def load_config(overrides: list[str] | None = None) -> RunConfig:
@@ -204,7 +214,7 @@ def _explain_composition_error(exc: Exception) -> str:
     dotted = hydra_bad_key(message)
     if dotted:
         dotted = hydra_full_key(cause or exc) or dotted
-        if dotted.startswith(("model.prompts.", "model.config_kwargs.")):
+        if dotted.startswith(tuple(f"model.{m}." for m in OPEN_MAPPINGS)):
             return (f"{dotted} is not in the recipe; add a new entry with "
                     f"'+{dotted}=VALUE' (Hydra's + adds a key)")
         parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
@@ -247,7 +257,7 @@ def _check_choice(kind: str, value: str, choices: Any) -> None:
 
 def _check_prompts(prompts: dict[str, str]) -> None:
     """A prompt may hold the placeholder ``{instruction}`` and no other brace."""
-    from harness.models.prompts import INSTRUCTION
+    from harness.models.protocol import INSTRUCTION
 
     for key, template in prompts.items():
         rest = str(template).replace(INSTRUCTION, "")
@@ -267,11 +277,12 @@ def _check_positive(name: str, value: int) -> None:
 def validate(cfg: RunConfig) -> None:
     """Check values that have a fixed set of choices or a valid range."""
     from harness.cache import STORAGE_DTYPES
-    from harness.models.device import DEVICES, PRECISIONS, TORCH_DTYPES
+    from harness.models.device import AUTOCASTS, DEVICES, PRECISIONS, TORCH_DTYPES
     from harness.models.encoder import SIMILARITIES
     from harness.models.heads import DIM_MODES
     from harness.models.loading import BACKENDS, PADDING_SIDES
     from harness.models.pooling import POOLINGS
+    from harness.models.protocol import check_recipe_keys
     from harness.models.quantize import QUANTIZATIONS
 
     model = cfg.model
@@ -295,6 +306,9 @@ def validate(cfg: RunConfig) -> None:
     if model.max_length < 2:
         raise UsageError(f"model.max_length must be at least 2, got {model.max_length}")
     _check_prompts(model.prompts)
+    if model.autocast is not None:
+        _check_choice("autocast", model.autocast, AUTOCASTS)
+    check_recipe_keys(model)
     if cfg.dims:
         negative = [d for d in cfg.dims if d < 1]
         if negative:

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from harness._compat import split_sweep
-from harness.config import hydra_main_args, load_config, register_configs, to_run_config
+from harness.config import (
+    hydra_main_args,
+    load_config,
+    model_overrides,
+    register_configs,
+    to_run_config,
+)
 from harness.errors import UsageError
 from harness.logs import quiet_libraries
 from harness.schema import RunConfig
@@ -137,7 +143,9 @@ def launch(request: SweepRequest) -> list[str]:
     """Check every job of the command, then show the config(s) or launch the sweep; returns
     the closing lines to print (Hydra prints configs and job output itself)."""
     multirun = request.multirun or (request.cfg is None and request.info is None)
-    jobs = sweep_jobs(request.overrides) if multirun else [list(request.overrides)]
+    overrides = model_overrides(list(request.overrides))
+    request = dataclasses.replace(request, overrides=overrides)
+    jobs = sweep_jobs(overrides) if multirun else [list(overrides)]
     configs = check_jobs(jobs)
     if request.cfg or request.info is not None:
         show = request.flags(multirun=False)

@@ -1,8 +1,12 @@
 """Result files in the embeddings-benchmark/results layout, written atomically and read back.
 
-Layout: ``<output_dir>/<org__model>/<revision>/[experiments/<variant>/]<TaskName>.json``, where a
-variant folder is ``dim_<d>`` (an MRL dim), ``dim_<d>_<q>`` (that dim stored as ``q``: int8,
-ubinary) or ``<q>`` (the native dim stored as ``q``).
+Layout: ``<output_dir>/<org__model>/<revision>/[experiments/<variant>/]<TaskName>.json``. The
+plain ``<revision>/`` folder holds the model's default dim (the native one, or the recipe's
+``default_dim``), as mteb and the results repo keep it. A variant folder is ``dim_<d>`` (another
+MRL dim), ``dim_<d>_<q>`` (that dim stored as ``q``: int8, ubinary), ``<q>`` (the default dim
+stored as ``q``), or any of these after ``<experiment>__`` for a recipe that sets
+``experiment`` (e.g. ``card`` or ``card__dim_256``: another protocol of the same model); any
+other experiment folder name is an experiment of its own.
 
 Files are written atomically (:mod:`harness.fileio`); temporaries left by killed processes of
 this host are removed by the next write. A file that exists but cannot be read is reported in one
@@ -31,6 +35,7 @@ LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
 NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
 _STORED = "|".join(q for q in QUANTIZATIONS if q != FLOAT32)
+EXPERIMENT_SEP = "__"
 _VARIANT = re.compile(rf"dim_(?P<dim>\d+)(?:_(?P<quantize>{_STORED}))?|(?P<alone>{_STORED})")
 
 
@@ -39,25 +44,32 @@ def model_folder_name(model_name: str) -> str:
     return model_name.replace("/", "__")
 
 
-def variant_name(dim: int | None, quantize: str = FLOAT32) -> str | None:
-    """The ``experiments/`` folder name of a dim and storage precision (None: the plain one)."""
+def variant_name(dim: int | None, quantize: str = FLOAT32,
+                 experiment: str | None = None) -> str | None:
+    """The ``experiments/`` folder name of a dim, storage precision and experiment (None: the
+    plain folder)."""
     parts = ([] if dim is None else [f"dim_{dim}"]) + ([] if quantize == FLOAT32 else [quantize])
-    return "_".join(parts) or None
+    variant = "_".join(parts)
+    if experiment:
+        return f"{experiment}{EXPERIMENT_SEP}{variant}" if variant else experiment
+    return variant or None
 
 
-def variant_label(dim: int | None, quantize: str = FLOAT32) -> str:
-    """``dim 256, int8``, ``dim 256``, ``int8`` or empty (the plain run)."""
-    return ", ".join(([] if dim is None else [f"dim {dim}"])
+def variant_label(dim: int | None, quantize: str = FLOAT32,
+                  experiment: str | None = None) -> str:
+    """``card, dim 256, int8``, ``dim 256``, ``int8`` or empty (the plain run)."""
+    return ", ".join(([experiment] if experiment else []) + ([] if dim is None else [f"dim {dim}"])
                      + ([] if quantize == FLOAT32 else [quantize]))
 
 
 def run_folder(
     output_dir: str | Path, model_name: str, revision: str | None, dim: int | None = None,
-    quantize: str = FLOAT32,
+    quantize: str = FLOAT32, experiment: str | None = None,
 ) -> Path:
-    """The folder that holds one model's task JSONs (one per MRL dim and precision)."""
+    """The folder that holds one model's task JSONs (one per MRL dim, precision and
+    experiment); ``dim`` None is the default dim."""
     folder = Path(output_dir) / model_folder_name(model_name) / (revision or LOCAL_REVISION)
-    variant = variant_name(dim, quantize)
+    variant = variant_name(dim, quantize, experiment)
     return folder if variant is None else folder / "experiments" / variant
 
 
@@ -116,11 +128,13 @@ class RunFolder:
     dim: int | None
     path: Path
     quantize: str = FLOAT32
+    experiment: str | None = None
 
     @property
     def label(self) -> str:
-        """Row label used in tables: the model name plus the dim and precision when set."""
-        variant = variant_label(self.dim, self.quantize)
+        """Row label used in tables: the model name plus the experiment, dim and precision
+        when set."""
+        variant = variant_label(self.dim, self.quantize, self.experiment)
         return f"{self.model} ({variant})" if variant else self.model
 
 
@@ -145,16 +159,23 @@ def find_run_folders(results_dir: str | Path) -> list[RunFolder]:
 def run_folder_of(root: Path, folder: Path) -> RunFolder | None:
     """Model, revision, dim and precision of a results folder from its path under ``root``."""
     rel = folder.relative_to(root).parts
-    dim, quantize = None, FLOAT32
-    match = _VARIANT.fullmatch(rel[-1]) if len(rel) >= 4 and rel[-2] == "experiments" else None
-    if match:
-        dim = int(match["dim"]) if match["dim"] else None
-        quantize = match["quantize"] or match["alone"] or FLOAT32
+    dim, quantize, experiment = None, FLOAT32, None
+    if len(rel) >= 4 and rel[-2] == "experiments":
+        name = rel[-1]
+        experiment, sep, variant = name.partition(EXPERIMENT_SEP)
+        if not sep:
+            experiment, variant = (None, name) if _VARIANT.fullmatch(name) else (name, "")
+        match = _VARIANT.fullmatch(variant)
+        if match:
+            dim = int(match["dim"]) if match["dim"] else None
+            quantize = match["quantize"] or match["alone"] or FLOAT32
+        elif variant:
+            experiment = name  # an experiment folder of its own that only looks like one of ours
         rel = rel[:-2]
     if len(rel) < 2:
         return None
     return RunFolder(model=rel[-2].replace("__", "/"), revision=rel[-1], dim=dim, path=folder,
-                     quantize=quantize)
+                     quantize=quantize, experiment=experiment or None)
 
 
 def load_scores(results_dir: str | Path) -> pd.DataFrame:

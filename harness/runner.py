@@ -21,16 +21,21 @@ import torch
 from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
-from harness.models.device import resolve_device, resolve_precision
+from harness.layout import check_same_model, run_folders
+from harness.models.device import resolve_autocast, resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
-from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
+from harness.models.loading import (
+    load_backend,
+    plain,
+    resolve_model_path,
+    weights_fingerprint,
+)
 from harness.models.quantize import bytes_per_vector, quantized
 from harness.predictions import mteb_prediction_folder, record_path, save_predictions
 from harness.results import (
     read_manifest,
     read_task_result,
-    run_folder,
     version_drift,
     write_manifest,
     write_task_result,
@@ -92,8 +97,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
     model = cfg.model
     variants = run_variants(cfg)
-    summary = RunSummary(folders={
-        v: run_folder(cfg.output_dir, model.name, model.revision, *v) for v in variants})
+    summary = RunSummary(folders=run_folders(cfg))
+    weights = check_same_model(list(summary.folders.values()), resolve_model_path(model))
     tasks = task_objects(cfg.tasks, cfg.data_root)
     installed = library_versions()
     for folder in summary.folders.values():
@@ -115,22 +120,24 @@ def evaluate(cfg: RunConfig) -> RunSummary:
 
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, model.dtype, device)
+    autocast = resolve_autocast(model.autocast, cfg.precision, precision, device)
     model_dir = resolve_model_path(model)
     projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
     projector.prepare(list(dict.fromkeys(dim for dim, _ in variants)))
     cache = None
     if cfg.cache_dir:
-        cache = EmbeddingCache(cfg.cache_dir, cache_identity(model, model_dir, precision),
+        cache = EmbeddingCache(cfg.cache_dir,
+                               cache_identity(model, model_dir, precision, autocast),
                                cfg.cache_storage)
     # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
-        model, lambda: load_backend(model, device, precision), projector,
+        model, lambda: load_backend(model, device, precision, autocast), projector,
         batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
         show_progress=cfg.show_progress, cache=cache,
         precision_fallback=cfg.precision_fallback,
     )
     try:
-        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
+        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision, weights)
     finally:
         if cache is not None:
             cache.close()
@@ -140,19 +147,26 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     return summary
 
 
-def cache_identity(model: ModelConfig, model_dir: str, precision: str) -> dict:
-    """Everything about the model that changes a pooled vector (the cache namespace)."""
-    return {
+def cache_identity(model: ModelConfig, model_dir: str, precision: str,
+                   autocast: str | None = None) -> dict:
+    """Everything about the model that changes a pooled vector (the cache namespace); the
+    prompt and a per-task max length enter each entry's key (:func:`harness.cache.text_key`)."""
+    identity = {
         "name": model.name, "path": model_dir, "revision": model.revision,
         "weights": weights_fingerprint(model_dir), "backend": model.backend,
         "precision": precision, "pooling": model.pooling, "max_length": model.max_length,
         "append_eos": model.append_eos, "padding_side": model.padding_side,
     }
+    # only when set, so the namespaces of recipes without them stay what they were
+    extra = {"autocast": autocast, "config_kwargs": plain(model.config_kwargs),
+             "forward_kwargs": plain(model.forward_kwargs)}
+    return {**identity, **{k: v for k, v in extra.items() if v}}
 
 
 def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],
-               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str) -> None:
-    base_manifest = _base_manifest(cfg, device, precision)
+               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str,
+               weights: str) -> None:
+    base_manifest = {**_base_manifest(cfg, device, precision), "weights": weights}
     for task in tasks:
         name = task.metadata.name
         if name not in todo:

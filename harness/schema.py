@@ -17,18 +17,26 @@ class ModelConfig:
     """A model recipe: what to load and exactly how its authors encoded text."""
 
     name: str = MISSING  # model id as published, e.g. sentence-transformers/all-MiniLM-L6-v2
+    aliases: list[str] = field(default_factory=list)  # old names `model=` / model.name accept
     path: str | None = None  # hub id or local folder to load from; None means `name`
-    revision: str | None = None
+    revision: str | None = None  # the revision of the published results (40 hex)
+    experiment: str | None = None  # results under <revision>/experiments/<experiment>/
     backend: str = "sentence-transformers"  # harness.models.loading.BACKENDS
     pooling: str = "mean"  # harness.models.pooling.POOLINGS
     normalize: bool = True
     max_length: int = 512
     dtype: str = "fp32"  # the authors' precision, used on CUDA when precision=auto
+    autocast: str | None = None  # fp16 | bf16: fp32 weights run under torch.autocast
     prompts: dict[str, str] = field(default_factory=dict)
+    # per-task settings keyed like prompts, e.g. {Classification: {normalize: false}}
+    settings: dict[str, Any] = field(default_factory=dict)
+    # task -> instruction for {instruction}, or {query: ..., document: ...} per side
+    instructions: dict[str, Any] = field(default_factory=dict)
     append_eos: bool = False
     padding_side: str = "right"
     trust_remote_code: bool = False
     config_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model's config
+    forward_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. {is_causal: false}
     dims: list[int] = field(default_factory=list)  # MRL dims the model offers
     default_dim: int | None = None
     dim_mode: str = "none"  # none | head (stella's 2_Dense_{dim}) | truncate

@@ -25,6 +25,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 SHARED = REPO.parent / "shared"
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_REVISION = "8b3219a92973c328a8e22fadcfa821b5dc75636a"  # its weights are that revision's
 QUICK_TASKS = ["STSBenchmark", "STS12", "STS13", "BIOSSES", "SciFact", "Banking77Classification"]
 
 

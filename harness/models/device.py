@@ -27,3 +27,18 @@ def resolve_precision(precision: str, recipe_dtype: str, device: str) -> str:
     if precision == "fp16" and device != "cuda":
         raise UsageError("precision=fp16 needs device=cuda; on CPU use fp32 or bf16")
     return precision
+
+
+AUTOCASTS = ("fp16", "bf16")
+
+
+def resolve_autocast(autocast: str | None, precision: str, resolved: str, device: str
+                     ) -> str | None:
+    """The autocast dtype a run uses: the recipe's over fp32 weights only (half weights need
+    none); with ``precision=auto`` on CPU an fp16 autocast falls back to fp32, as an fp16 dtype
+    does, while bf16 stays."""
+    if autocast is None or resolved != "fp32":
+        return None
+    if device != "cuda" and autocast == "fp16" and precision == "auto":
+        return None
+    return autocast

@@ -1,9 +1,11 @@
 """The mteb encoder: prompt -> tokenize -> forward -> pool -> [head / truncate] -> [normalise].
 
 ``HarnessEncoder`` implements mteb 2.x's ``EncoderProtocol`` so mteb's own evaluators do all
-scoring. Texts are deduplicated, sorted by token length and packed into batches under a token
-budget; pooled vectors are kept per exact input string, so scoring another MRL dim (or the same
-text in another split) costs no forward pass.
+scoring. The prompt, max length and normalisation of each task and side come from the one
+resolver (:mod:`harness.models.protocol`). Texts are deduplicated, sorted by token length and
+packed into batches under a token budget; pooled vectors are kept per exact input string (and
+max length), so scoring another MRL dim (or the same text in another split) costs no forward
+pass.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from harness.errors import NonFiniteError, ResourceError
 from harness.models.heads import DimProjector
 from harness.models.loading import Backend
 from harness.models.pooling import POOLINGS
-from harness.models.prompts import resolve_prompt, side_of
+from harness.models.protocol import TaskProtocol, resolve_for, side_of
 from harness.schema import ModelConfig
 
 SIMILARITIES = {"cosine": ScoringFunction.COSINE, "dot": ScoringFunction.DOT_PRODUCT}
@@ -111,12 +113,9 @@ class HarnessEncoder(AbsEncoder):
         """Whether the weights were loaded (False for a run served wholly from the cache)."""
         return self._backend is not None
 
-    def prompt_for(self, task_metadata: Any, prompt_type: PromptType | None) -> str:
-        """The exact prompt string for this task and side."""
-        return resolve_prompt(
-            self.model_prompts, task_metadata.name, task_metadata.type, side_of(prompt_type),
-            getattr(task_metadata, "prompt", None),
-        )
+    def protocol_for(self, task_metadata: Any, prompt_type: PromptType | None) -> TaskProtocol:
+        """The exact prompt, max length and normalisation for this task and side."""
+        return resolve_for(self.model_cfg, task_metadata, side_of(prompt_type))
 
     def encode(
         self,
@@ -128,28 +127,35 @@ class HarnessEncoder(AbsEncoder):
         prompt_type: PromptType | None = None,
         **kwargs: Any,
     ) -> np.ndarray:
-        """Embed every text of ``inputs`` with the recipe's prompt for this task and side."""
-        prompt = self.prompt_for(task_metadata, prompt_type)
+        """Embed every text of ``inputs`` with the recipe's protocol for this task and side."""
+        protocol = self.protocol_for(task_metadata, prompt_type)
         texts = [text for batch in inputs for text in batch["text"]]
         desc = f"{task_metadata.name} {side_of(prompt_type)}"
-        vectors = self.projector(self.pooled_vectors(prompt, texts, desc), self.dim)
+        pooled = self.pooled_vectors(protocol.prompt, texts, desc, protocol.max_length)
+        vectors = self.projector(pooled, self.dim, normalize=protocol.normalize)
         if len(vectors):
             self.output_dim = vectors.shape[1]
         return vectors
 
-    def pooled_vectors(self, prompt: str, texts: list[str], desc: str = "Encoding") -> np.ndarray:
-        """Pooled vectors (before head / truncation / normalisation) of ``prompt + text``.
+    def pooled_vectors(self, prompt: str, texts: list[str], desc: str = "Encoding",
+                       max_length: int | None = None) -> np.ndarray:
+        """Pooled vectors (before head / truncation / normalisation) of ``prompt + text``,
+        truncated to ``max_length`` tokens (None: the recipe's).
 
         Each distinct input is looked up in memory, then in the disk cache, and only then
         encoded; every vector encoded is appended to the cache at once.
         """
-        keys = [text_key(prompt, text) for text in texts]
+        max_length = max_length or self.model_cfg.max_length
+        # the model-wide max length is in the cache identity; only another one enters the key
+        extra = () if max_length == self.model_cfg.max_length else (max_length,)
+        keys = [text_key(prompt, text, *extra) for text in texts]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._pooled}
         if todo and self.cache is not None:
             found = self.cache.get(list(todo))
             self._pooled.update(found)
             todo = {k: t for k, t in todo.items() if k not in found}
         if todo:
+            self.backend.set_max_length(max_length)
             self._encode_missing(prompt, list(todo.items()), desc)
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)

@@ -30,10 +30,27 @@ def available_head_dims(model_dir: str | Path) -> list[int]:
                   if p.name.removeprefix(HEAD_PREFIX).isdigit())
 
 
+def dense_module(model_dir: Path, dim: int) -> Path | None:
+    """The folder of a sentence-transformers Dense module in ``modules.json`` with ``dim``
+    outputs (a folder without a recipe names its head so, e.g. ``2_Dense``)."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for entry in modules if isinstance(modules, list) else []:
+        folder = model_dir / str(entry.get("path", ""))
+        config = folder / "config.json"
+        if (str(entry.get("type", "")).endswith(".Dense") and config.is_file()
+                and json.loads(config.read_text()).get("out_features") == dim):
+            return folder
+    return None
+
+
 def head_folder(model_dir: str | Path, dim: int, revision: str | None = None) -> Path:
     """The ``2_Dense_{dim}`` folder: in the local model folder, else fetched from the hub."""
     if Path(model_dir).is_dir():
-        return Path(model_dir) / f"{HEAD_PREFIX}{dim}"
+        folder = Path(model_dir) / f"{HEAD_PREFIX}{dim}"
+        return folder if folder.is_dir() else dense_module(Path(model_dir), dim) or folder
     from huggingface_hub import snapshot_download
 
     try:
@@ -96,7 +113,10 @@ class DimProjector:
             self._heads[dim] = load_head(self.model_dir, dim, self.revision)
         return self._heads[dim]
 
-    def __call__(self, pooled: np.ndarray, dim: int | None) -> np.ndarray:
+    def __call__(self, pooled: np.ndarray, dim: int | None,
+                 normalize: bool | None = None) -> np.ndarray:
+        """The vectors of ``dim`` (None: native), L2-normalised when ``normalize`` (None: the
+        model-wide setting) says so."""
         vectors = pooled.astype(np.float32, copy=False)
         if dim is not None and self.mode == "head":
             weight, bias = self._head(dim)
@@ -109,7 +129,7 @@ class DimProjector:
                     f"dims={dim} exceeds the model's native dim {vectors.shape[1]}: truncation "
                     f"only shortens vectors (choose dims <= {vectors.shape[1]})")
             vectors = vectors[:, :dim]
-        if self.normalize:
+        if self.normalize if normalize is None else normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.clip(norms, 1e-12, None)
         return vectors.astype(np.float32, copy=False)

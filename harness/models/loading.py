@@ -2,14 +2,18 @@
 
 Both backends give the encoder the same two steps, so pooling, prompts, heads and caching live
 in one place: ``tokenize(texts)`` (padding, truncation and, for decoder recipes, EOS appended)
-and ``token_embeddings(features)`` (the last hidden states).
+and ``token_embeddings(features)`` (the last hidden states: the recipe's ``forward_kwargs`` are
+passed to the model's forward, under ``torch.autocast`` when the run uses one). The recipe's
+``config_kwargs`` (nested plain dicts, e.g. ``rope_scaling``) go to the model's config.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +90,44 @@ def _prepare_tokenizer(tokenizer: Any, model: ModelConfig) -> None:
                            "EOS token")
 
 
+def plain(value: Any) -> Any:
+    """A config value as plain Python (nested dicts and lists, no OmegaConf containers)."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 class Backend(ABC):
     """A loaded model: its tokenizer and a forward pass to token embeddings."""
 
     tokenizer: object
     device: torch.device
 
-    def __init__(self, model: ModelConfig, max_length: int, append_eos: bool):
+    def __init__(self, model: ModelConfig, max_length: int, append_eos: bool,
+                 autocast: str | None = None):
         self.max_length = max_length
         self.append_eos = append_eos
+        self.forward_kwargs = plain(model.forward_kwargs)
+        self.autocast = autocast
+
+    def set_max_length(self, max_length: int) -> None:
+        """Truncate the next texts to ``max_length`` tokens (a per-task setting)."""
+        self.max_length = max_length
+
+    @contextlib.contextmanager
+    def autocast_context(self) -> Iterator[None]:
+        """``torch.autocast`` in the run's autocast dtype (nothing when it has none)."""
+        if self.autocast is None:
+            yield
+            return
+        with torch.autocast(self.device.type, dtype=TORCH_DTYPES[self.autocast]):
+            yield
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """Padded, truncated token ids (EOS appended after truncation when the recipe says)."""
@@ -131,15 +164,16 @@ BACKENDS: Registry[type[Backend]] = Registry("backend")
 class SentenceTransformersBackend(Backend):
     """The first module (Transformer) of a sentence-transformers folder; pooling is ours."""
 
-    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype):
-        super().__init__(model, model.max_length, model.append_eos)
+    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype,
+                 autocast: str | None = None):
+        super().__init__(model, model.max_length, model.append_eos, autocast)
         from sentence_transformers import SentenceTransformer
 
         try:
             st = SentenceTransformer(
                 path, device=device, revision=model.revision,
                 trust_remote_code=model.trust_remote_code, model_kwargs={"dtype": dtype},
-                config_kwargs=dict(model.config_kwargs),
+                config_kwargs=plain(model.config_kwargs),
             )
         except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from exc
@@ -150,27 +184,33 @@ class SentenceTransformersBackend(Backend):
         self.device = st.device
         self.module = st
 
+    def set_max_length(self, max_length: int) -> None:
+        super().set_max_length(max_length)
+        self.transformer.max_seq_length = max_length
+
     def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
         features = self.transformer.preprocess(texts)
         return {k: v for k, v in features.items() if isinstance(v, torch.Tensor)}
 
     def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.transformer(features)["token_embeddings"]
+        with self.autocast_context():
+            return self.transformer(features, **self.forward_kwargs)["token_embeddings"]
 
 
 @BACKENDS.register("transformers")
 class TransformersBackend(Backend):
     """A plain ``AutoModel`` + ``AutoTokenizer`` (the model cards' transformers snippets)."""
 
-    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype):
-        super().__init__(model, model.max_length, model.append_eos)
+    def __init__(self, model: ModelConfig, path: str, device: str, dtype: torch.dtype,
+                 autocast: str | None = None):
+        super().__init__(model, model.max_length, model.append_eos, autocast)
         from transformers import AutoModel, AutoTokenizer
 
         kwargs = {"revision": model.revision, "trust_remote_code": model.trust_remote_code}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
             self.model = AutoModel.from_pretrained(
-                path, dtype=dtype, **kwargs, **model.config_kwargs).to(device).eval()
+                path, dtype=dtype, **kwargs, **plain(model.config_kwargs)).to(device).eval()
         except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from exc
         _prepare_tokenizer(self.tokenizer, model)
@@ -182,10 +222,13 @@ class TransformersBackend(Backend):
                                    max_length=self.max_length, return_tensors="pt"))
 
     def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.model(**features).last_hidden_state
+        with self.autocast_context():
+            return self.model(**features, **self.forward_kwargs).last_hidden_state
 
 
-def load_backend(model: ModelConfig, device: str, precision: str) -> Backend:
-    """Load ``model`` on ``device`` in ``precision`` (fp32, fp16 or bf16)."""
+def load_backend(model: ModelConfig, device: str, precision: str,
+                 autocast: str | None = None) -> Backend:
+    """Load ``model`` on ``device`` in ``precision`` (fp32, fp16 or bf16), to run under
+    ``autocast`` (fp16 or bf16; None: no autocast)."""
     path = resolve_model_path(model)
-    return BACKENDS[model.backend](model, path, device, TORCH_DTYPES[precision])
+    return BACKENDS[model.backend](model, path, device, TORCH_DTYPES[precision], autocast)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import SHARED_DATA
+from support import MINILM, MINILM_REVISION, SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -29,4 +29,4 @@ def harness_results(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     out = tmp_path_factory.mktemp("results")
     run([f"data_root={data_root}", f"output_dir={out}", "show_progress=false",
          f"cache_dir={tmp_path_factory.mktemp('cache')}"])
-    return run_folder(out, "sentence-transformers/all-MiniLM-L6-v2", None)
+    return run_folder(out, MINILM, MINILM_REVISION)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import REPO, run_cli
+from support import MINILM, MINILM_REVISION, REPO, run_cli
 
 from harness.results import read_task_result, run_folder
 
@@ -20,7 +20,7 @@ def test_ctrl_c_then_resume(data_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
     args = ["run", f"tasks.names=[{','.join(TASKS)}]", f"data_root={data_root}",
             f"output_dir={out}", "show_progress=false"]
-    folder = run_folder(out, "sentence-transformers/all-MiniLM-L6-v2", None)
+    folder = run_folder(out, MINILM, MINILM_REVISION)
     first = folder / "BIOSSES.json"
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import MINILM, assert_same_tables, run_cli, run_settings
+from support import MINILM, MINILM_REVISION, assert_same_tables, run_cli, run_settings
 
 from harness.api import run
 from harness.cache import SHARD_GLOB, cache_entries
@@ -49,7 +49,7 @@ def test_concurrent_jobs_leave_results_manifest_and_cache_complete(
         joblib_sweep, data_root: Path, serial: Path, tmp_path: Path) -> None:
     out, cache, proc = joblib_sweep
     assert proc.returncode == 0, proc.stderr
-    folder = run_folder(out, MODEL, None)
+    folder = run_folder(out, MODEL, MINILM_REVISION)
     assert all(read_task_result(folder / f"{t}.json") for t in ("BIOSSES", "STS13"))
     assert set(read_manifest(folder)["tasks"]) == {"BIOSSES", "STS13"}
     assert not list((folder / RUNNING_DIR).glob("*.json"))
@@ -67,6 +67,6 @@ def test_sharded_sweep_on_local_launcher_equals_unsharded(data_root: Path, seria
                    *run_settings(data_root, tmp_path, None))
     assert proc.returncode == 0, proc.stderr
     assert_same_tables(tmp_path, serial, SMALL)
-    manifest = read_manifest(run_folder(tmp_path, MODEL, None))["tasks"]
+    manifest = read_manifest(run_folder(tmp_path, MODEL, MINILM_REVISION))["tasks"]
     assert sorted(manifest) == sorted(SMALL)
     assert sorted(entry["shard"] for entry in manifest.values()) == ["0/3", "1/3", "2/3"]

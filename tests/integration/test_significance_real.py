@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from support import SHARED_DATA, cli
+from support import MINILM_REVISION, SHARED_DATA, cli
 
 from harness.api import compare_runs, run
 from harness.predictions import read_record
@@ -36,8 +36,8 @@ def test_compare_reports_delta_interval_and_p(runs, capsys):
     low, high = row.stat.interval
     assert row.stat.observed == pytest.approx(row.b - row.a, abs=1e-6) and row.stat.observed < 0
     assert low < row.stat.observed < high < 0 and row.stat.p_value < 0.05
-    assert read_record(run_folder(runs[256], MODEL, None), "STSBenchmark").subsets[0].entry[
-        "reproduced"]
+    record = read_record(run_folder(runs[256], MODEL, MINILM_REVISION), "STSBenchmark")
+    assert record.subsets[0].entry["reproduced"]
     code, out, _ = cli(capsys, "compare", str(runs[256]), str(runs[256]), "--significance")
     assert code == 0 and "| +0.00 | [+0.00, +0.00] | 1.000 | items (1379) |" in out
 

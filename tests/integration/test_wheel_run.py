@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import MINILM, SHARED_DATA, run_installed, wheel_venv
+from support import MINILM, MINILM_REVISION, SHARED_DATA, run_installed, wheel_venv
 
 from harness.api import run
 from harness.results import read_task_result, run_folder
@@ -27,8 +27,10 @@ def test_installed_harness_runs_stsbenchmark_from_another_directory(
                          cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "evaluated 1, already done 0" in proc.stdout
-    installed = read_task_result(run_folder(elsewhere / "out", MINILM, None) / "STSBenchmark.json")
+    installed = read_task_result(
+        run_folder(elsewhere / "out", MINILM, MINILM_REVISION) / "STSBenchmark.json")
     run(["tasks.names=[STSBenchmark]", f"data_root={data_root}", f"output_dir={tmp_path / 'ref'}",
          "cache_dir=null", "show_progress=false"])
-    ours = read_task_result(run_folder(tmp_path / "ref", MINILM, None) / "STSBenchmark.json")
+    ours = read_task_result(
+        run_folder(tmp_path / "ref", MINILM, MINILM_REVISION) / "STSBenchmark.json")
     assert abs(installed.main_score - ours.main_score) <= 1e-6

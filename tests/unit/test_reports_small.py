@@ -11,7 +11,14 @@ from pathlib import Path
 
 import mteb
 import pytest
-from support import REPO, assert_self_contained_report, cli, save_results, synthetic_result
+from support import (
+    MINILM_REVISION,
+    REPO,
+    assert_self_contained_report,
+    cli,
+    save_results,
+    synthetic_result,
+)
 
 from harness.errors import HarnessError
 from harness.references import published_tasks
@@ -171,7 +178,7 @@ def test_lowered_score_fails_the_committed_ci_gate_with_a_diff(
     baseline = REPO / "results" / "baselines" / "ci"
     copy = tmp_path / "copy"
     shutil.copytree(baseline, copy)
-    path = copy / "sentence-transformers__all-MiniLM-L6-v2" / "local" / "STS13.json"
+    path = copy / "sentence-transformers__all-MiniLM-L6-v2" / MINILM_REVISION / "STS13.json"
     result = read_task_result(path)
     assert result is not None
     for entry in result.scores["test"]:

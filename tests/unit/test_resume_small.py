@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mteb
 import pytest
-from support import MINILM, cli, run_settings
+from support import MINILM, MINILM_REVISION, cli, run_settings
 
 from harness.results import read_task_result, run_folder
 from harness.status import FAILED_DIR, RUNNING_DIR
@@ -26,7 +26,7 @@ def _run(capsys: pytest.CaptureFixture[str], data_root: Path, out: Path, cache: 
 def test_rerun_evaluates_only_missing_tasks(tiny_data_root: Path, tiny_results: Path,
                                             tiny_cache: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    folder = run_folder(tmp_path, MINILM, None)
+    folder = run_folder(tmp_path, MINILM, MINILM_REVISION)
     folder.mkdir(parents=True)
     (folder / "BIOSSES.json").write_bytes((tiny_results / "BIOSSES.json").read_bytes())
     stamp = (folder / "BIOSSES.json").stat().st_mtime_ns
@@ -58,7 +58,7 @@ def test_ctrl_c_keeps_finished_tasks_then_resumes(tiny_data_root: Path, tiny_cac
     assert code == 130
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines == ["harness: interrupted; finished task results are saved, rerun to resume"]
-    folder = run_folder(tmp_path, MINILM, None)
+    folder = run_folder(tmp_path, MINILM, MINILM_REVISION)
     assert [t for t in TASKS if (folder / f"{t}.json").exists()] == [calls[0]]
     assert read_task_result(folder / f"{calls[0]}.json") is not None
     assert not list(folder.glob(".*.tmp"))

@@ -16,7 +16,14 @@ from pathlib import Path
 import mteb
 import numpy as np
 import pytest
-from support import MINILM, QUICK_TASKS, assert_same_tables, cli, run_settings
+from support import (
+    MINILM,
+    MINILM_REVISION,
+    QUICK_TASKS,
+    assert_same_tables,
+    cli,
+    run_settings,
+)
 
 from harness.cache import EmbeddingCache
 from harness.config import load_config
@@ -40,7 +47,7 @@ def test_sharded_sweep_equals_unsharded_run(tiny_data_root: Path, tiny_results: 
     assert code == 0, err
     assert "sweep of 2 job(s) finished" in out
     assert_same_tables(tmp_path, tiny_results.parents[1], SMALL)
-    folder = run_folder(tmp_path, MODEL, None)
+    folder = run_folder(tmp_path, MODEL, MINILM_REVISION)
     manifest = read_manifest(folder)["tasks"]
     assert sorted(manifest) == sorted(SMALL)
     assert sorted(entry["shard"] for entry in manifest.values()) == ["0/2", "1/2"]
@@ -199,7 +206,7 @@ def test_runner_records_failure_and_status_reports_it(
     def broken(task, data_root):
         raise RuntimeError(f"cannot read {task.metadata.name}")
 
-    done = run_folder(tmp_path, MODEL, None)
+    done = run_folder(tmp_path, MODEL, MINILM_REVISION)
     done.mkdir(parents=True)
     (done / "BIOSSES.json").write_bytes((tiny_results / "BIOSSES.json").read_bytes())
     monkeypatch.setattr(runner, "load_task_data", broken)

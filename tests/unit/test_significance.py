@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import cli
+from support import MINILM_REVISION, cli
 from tiny import MODEL, sts_source
 
 from harness.api import compare_runs, regress
@@ -22,7 +22,7 @@ TASKS = ["Banking77Classification", "SciFact", "STSBenchmark"]
 
 
 def folder(runs: dict[str, Path], name: str) -> Path:
-    return run_folder(runs[name], MODEL, None)
+    return run_folder(runs[name], MODEL, MINILM_REVISION)
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -107,7 +107,7 @@ def test_regress_significance_passes_itself_and_fails_the_short_run(tiny_runs, c
 
 def test_regress_without_records_falls_back_to_the_tolerance(tiny_runs, tmp_path: Path):
     baseline = shutil.copytree(tiny_runs["a"], tmp_path / "baseline")
-    shutil.rmtree(run_folder(baseline, MODEL, None) / "predictions")
+    shutil.rmtree(run_folder(baseline, MODEL, MINILM_REVISION) / "predictions")
     rows = regress(tiny_runs["b"], baseline, mode="both").rows
     assert all(r.stat is None and r.failed for r in rows)
     assert "no per-item records in A" in rows[0].note
@@ -135,7 +135,7 @@ def test_diff_lists_the_pairs_that_moved_most_with_their_texts(tiny_runs, capsys
 
 def test_diff_needs_records(tiny_runs, capsys, tmp_path: Path):
     plain = shutil.copytree(tiny_runs["a"], tmp_path / "plain")
-    shutil.rmtree(run_folder(plain, MODEL, None) / "predictions")
+    shutil.rmtree(run_folder(plain, MODEL, MINILM_REVISION) / "predictions")
     code, _, err = cli(capsys, "diff", str(plain), str(tiny_runs["b"]), "--task", "SciFact")
     assert code == 2 and "save_predictions=true" in err
 
@@ -144,13 +144,13 @@ def test_save_predictions_reruns_a_task_that_has_no_record(tiny_runs, tiny_data,
     from harness.api import run
 
     out = shutil.copytree(tiny_runs["a"], tmp_path / "out")
-    shutil.rmtree(run_folder(out, MODEL, None) / "predictions")
+    shutil.rmtree(run_folder(out, MODEL, MINILM_REVISION) / "predictions")
     args = [f"data_root={tiny_data}", f"output_dir={out}", "show_progress=false",
             "cache_dir=null", "tasks.names=[STSBenchmark]"]
     assert run(args).evaluated == []  # done, and no records asked for
     summary = run([*args, "save_predictions=true"])
     assert summary.evaluated == [("STSBenchmark", (None, "none"))]
-    assert read_record(run_folder(out, MODEL, None), "STSBenchmark").subsets[0].entry[
+    assert read_record(run_folder(out, MODEL, MINILM_REVISION), "STSBenchmark").subsets[0].entry[
         "reproduced"]
 
 
