@@ -250,4 +250,4 @@ def test_task_lookup_errors(tmp_path: Path) -> None:
 
 def test_task_config_lists_registered_sets() -> None:
     config = yaml.safe_load((package_config_dir() / "tasks" / "longtext.yaml").read_text())
-    assert config == {"name": "longtext", "benchmark": None, "names": list(LONGTEXT_SETS)}
+    assert config["names"] == list(LONGTEXT_SETS) and config["benchmark"] is None
