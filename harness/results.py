@@ -25,18 +25,13 @@ from harness.errors import UsageError, one_line
 from harness.fileio import atomic_write_text, atomic_write_with, read_json, remove_stale_temps
 from harness.models.quantize import NONE as FLOAT32
 from harness.models.quantize import QUANTIZATIONS
+from harness.paths import check_revision, inside, model_folder_name
 
 log = logging.getLogger(__name__)
-LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
 NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
 _STORED = "|".join(q for q in QUANTIZATIONS if q != FLOAT32)
 _VARIANT = re.compile(rf"dim_(?P<dim>\d+)(?:_(?P<quantize>{_STORED}))?|(?P<alone>{_STORED})")
-
-
-def model_folder_name(model_name: str) -> str:
-    """``org/model`` -> ``org__model`` (the results repo's folder naming)."""
-    return model_name.replace("/", "__")
 
 
 def variant_name(dim: int | None, quantize: str = FLOAT32) -> str | None:
@@ -55,10 +50,12 @@ def run_folder(
     output_dir: str | Path, model_name: str, revision: str | None, dim: int | None = None,
     quantize: str = FLOAT32,
 ) -> Path:
-    """The folder that holds one model's task JSONs (one per MRL dim and precision)."""
-    folder = Path(output_dir) / model_folder_name(model_name) / (revision or LOCAL_REVISION)
+    """The folder that holds one model's task JSONs (one per MRL dim and precision); names go
+    through :mod:`harness.paths`, and a folder resolving outside ``output_dir`` is refused."""
+    folder = Path(output_dir) / model_folder_name(model_name) / check_revision(revision)
     variant = variant_name(dim, quantize)
-    return folder if variant is None else folder / "experiments" / variant
+    return inside(output_dir, folder if variant is None else folder / "experiments" / variant,
+                  "output_dir")
 
 
 def main_score(result: TaskResult) -> float:

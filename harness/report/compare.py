@@ -22,6 +22,7 @@ from harness.references import (
     published_models,
     published_tasks,
 )
+from harness.report.gates import check_tolerance
 from harness.report.metrics import (
     CARD_METRICS,
     Picked,
@@ -120,9 +121,14 @@ class ComparisonReport:
         return not self.off
 
     @property
+    def compared(self) -> list[ComparisonRow]:
+        """Rows with a number on both sides (what a gate can judge)."""
+        return [row for row in self.rows if row.compared]
+
+    @property
     def summary(self) -> str:
         """``n within tolerance of m compared``."""
-        compared = [row for row in self.rows if row.compared]
+        compared = self.compared
         return f"{len(compared) - len(self.off)} within tolerance of {len(compared)} compared"
 
     def to_markdown(self, show_missing: bool = False) -> str:
@@ -304,6 +310,7 @@ def compare(results_dir: str | Path, reference: str, model: str | None = None,
     Models match on the case-insensitive name part of ``org/model``; ``model`` restricts the
     comparison to one of our models (``unknown_choice`` when it has no results).
     """
+    tolerance = check_tolerance(tolerance)
     runs = select_runs(results_dir, model)
     notes: list[str] = []
     if reference == CARDS:
