@@ -26,6 +26,7 @@ from harness.fileio import atomic_write_text, atomic_write_with, read_json, remo
 from harness.models.quantize import NONE as FLOAT32
 from harness.models.quantize import QUANTIZATIONS
 from harness.paths import check_revision, inside, model_folder_name
+from harness.protocol import protocol_label, read_protocol
 
 log = logging.getLogger(__name__)
 MANIFEST_NAME = "run_manifest.json"
@@ -158,7 +159,9 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
     """Main scores of every task JSON under ``results_dir``.
 
     Columns: ``model``, ``revision``, ``dim``, ``quantize``, ``label``, ``task``, ``task_type``,
-    ``main_score`` (mteb's 0-1 scale). Unreadable files are skipped, each with one warning line.
+    ``main_score`` (mteb's 0-1 scale), ``protocol`` (the short id of the protocol that produced
+    it, None when none is recorded). Unreadable files and non-finite scores are skipped, each
+    with one warning line.
     """
     rows = []
     for run in find_run_folders(results_dir):
@@ -191,10 +194,24 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
                     "task": result.task_name,
                     "task_type": task_type,
                     "main_score": score,
+                    "protocol": stored_protocol_id(run.path, result.task_name),
                 }
             )
-    columns = ["model", "revision", "dim", "quantize", "label", "task", "task_type", "main_score"]
+    columns = ["model", "revision", "dim", "quantize", "label", "task", "task_type", "main_score",
+               "protocol"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def stored_protocol_id(folder: Path, task_name: str) -> str | None:
+    """The short protocol id stored beside a task's result (:mod:`harness.protocol`)."""
+    protocol = read_protocol(folder, task_name)
+    return None if protocol is None else protocol.id
+
+
+def run_protocol(folder: Path) -> str:
+    """The protocol id(s) of a run folder's task results, as shown by table and compare."""
+    return protocol_label([stored_protocol_id(folder, path.stem) for path in
+                           sorted(folder.glob("*.json")) if path.name not in NOT_RESULTS])
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
