@@ -12,7 +12,7 @@ record whose checksum does not match (a flipped bit) is reported and recomputed,
 intact copy of the same key, written when it was recomputed, is preferred from then on). Entries a
 process writes are found again by the same process (a text shared by two tasks is encoded once).
 An unreadable ``identity.json``, or one that contradicts its namespace (another identity, or a
-dim under which no shard's first record passes its checksum), is not trusted: nothing is read
+dim under which no record sampled from the shards passes its checksum), is not trusted: nothing is read
 under it and the next process that stores a vector rewrites it. Damaged records, torn tails and
 a rewritten identity are summed up in one line per run (:meth:`CacheStats.problems`).
 The vector stored is the pooled one, before any MRL head, truncation or normalisation, so every
@@ -115,7 +115,8 @@ def _per_shard(counts: dict[str, int], unit: str) -> str:
 
 def _identity_problem(folder: Path, identity: dict, storage: str) -> str | None:
     """Why ``identity.json`` cannot be trusted, or None: it names another identity than the
-    namespace's, or a dim under which no shard's first record passes its checksum."""
+    namespace's, or a dim under which not one record sampled from the shards (first, middle,
+    last of each) passes its checksum."""
     stored = _read_identity(folder) or {}
     dim = _stored_dim(folder)
     expected = json.loads(json.dumps(identity, sort_keys=True, default=str))
@@ -124,11 +125,13 @@ def _identity_problem(folder: Path, identity: dict, storage: str) -> str | None:
     if dim is None:
         return None
     record = _record_dtype(dim, storage)
-    firsts = []
+    samples = []
     for path in folder.glob(SHARD_GLOB):
-        if path.stat().st_size >= record.itemsize:
-            firsts.append(np.fromfile(path, dtype=record, count=1))
-    if firsts and not any(_crc(first)[0] == first["crc"][0] for first in firsts):
+        count = path.stat().st_size // record.itemsize
+        if count:
+            shard = np.memmap(path, dtype=record, mode="r", shape=(count,))
+            samples += [np.asarray(shard[i: i + 1]) for i in {0, count // 2, count - 1}]
+    if samples and not any(_crc(one)[0] == one["crc"][0] for one in samples):
         return f"{folder / IDENTITY_FILE} says dim {dim}, which no shard holds"
     return None
 
