@@ -6,8 +6,9 @@ A protocol is a flat mapping of named settings, built in one place (:func:`task_
   revision, weights fingerprint, backend, precision, pooling, max_length, ... whatever it holds;
   nested entries flattened as ``key.sub``), so a setting added there is part of the protocol;
 - the settings applied to the cached pooled vector (``normalize``, ``dim_mode``,
-  ``similarity``), the scored ``dim`` and storage precision (``quantize``), the cache's storage
-  dtype when a cache is used (fp16 storage changes vectors), and the ``mteb`` version;
+  ``similarity``), the scored ``dim`` and storage precision (``quantize``), the dtype the pooled
+  vectors pass through (``cache_storage``: fp16 changes vectors; fp32 also without a cache),
+  and the ``mteb`` version;
 - the prompt the model received on each side the task encodes (``prompt.query``,
   ``prompt.document``, ``prompt.symmetric``; ``prompt.<Part>.<side>`` for an aggregate's parts);
 - the data: ``data`` (the fingerprint of the mirror folder's files, or ``hub@<revision>``) and
@@ -97,14 +98,15 @@ def is_task_level(key: str) -> bool:
 
 
 def task_protocol(identity: dict, model: ModelConfig, task: AbsTask, *, dim: int | None,
-                  quantize: str, cache_storage: str | None, mteb_version: str,
+                  quantize: str, cache_storage: str, mteb_version: str,
                   data: DataIdentity) -> Protocol:
     """The protocol of scoring ``task`` at ``dim`` / ``quantize`` with the model whose cache
-    identity is ``identity`` (``cache_storage`` None when no cache is used)."""
+    identity is ``identity``; ``cache_storage`` is the dtype pooled vectors pass through (fp32
+    without a cache: the same vectors as an fp32 cache)."""
     settings = flatten(identity)
     settings.update({key: _text(getattr(model, key)) for key in POST_CACHE})
     settings.update({"dim": "native" if dim is None else str(dim), "quantize": quantize,
-                     "cache_storage": cache_storage or "none", "mteb": mteb_version})
+                     "cache_storage": cache_storage, "mteb": mteb_version})
     settings.update(_prompts(model, task))
     settings.update({"data": data.fingerprint, "dataset_revision": data.dataset_revision})
     recipe = {k: v for k, v in settings.items() if not is_task_level(k)}

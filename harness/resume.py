@@ -62,7 +62,7 @@ def plan_run(cfg: RunConfig, tasks: list, folders: dict[Variant, Path], identity
     plan = Plan()
     changed: dict[str, list[str]] = {}
     restamp = []
-    storage = cfg.cache_storage if cfg.cache_dir else None
+    storage = cfg.cache_storage if cfg.cache_dir else "fp32"  # no cache: fp32 vectors
     for task in tasks:
         name = task.metadata.name
         plan.data[name] = data_identity(task, cfg.data_root)
