@@ -12,9 +12,9 @@ record whose checksum does not match (a flipped bit) is reported and recomputed,
 intact copy of the same key, written when it was recomputed, is preferred from then on). Entries a
 process writes are found again by the same process (a text shared by two tasks is encoded once).
 An unreadable ``identity.json``, or one that contradicts its namespace (another identity, or a
-dim under which no record sampled from the shards passes its checksum), is not trusted: nothing is read
-under it and the next process that stores a vector rewrites it. Damaged records, torn tails and
-a rewritten identity are summed up in one line per run (:meth:`CacheStats.problems`).
+dim under which no record sampled from the shards passes its checksum), is not trusted: nothing
+is read under it and the next process that stores a vector rewrites it. Damaged records, torn
+tails and a rewritten identity are summed up in one line per run (:meth:`CacheStats.problems`).
 The vector stored is the pooled one, before any MRL head, truncation or normalisation, so every
 dim of a model is derived from the same entry.
 """

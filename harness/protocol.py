@@ -118,6 +118,8 @@ def task_protocol(identity: dict, model: ModelConfig, task: AbsTask, *, dim: int
 def _shown(value: str | None) -> str:
     if value is None:
         return "(absent)"
+    if not value:
+        return "''"
     return value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 3] + "..."
 
 
@@ -165,4 +167,4 @@ def protocol_label(ids: list[str | None]) -> str:
         counts[key] = counts.get(key, 0) + 1
     if len(counts) == 1:
         return next(iter(counts))
-    return ", ".join(f"{ident} ({n} tasks)" for ident, n in sorted(counts.items()))
+    return ", ".join(f"{ident} ({n} task{'s' * (n > 1)})" for ident, n in sorted(counts.items()))
