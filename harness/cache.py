@@ -95,8 +95,9 @@ class CacheStats:
     torn_in: dict[str, int] = field(default_factory=dict)  # shard file name -> bytes
     identity_note: str | None = None
 
-    def problems(self) -> str | None:
-        """One line on everything damaged that was skipped and recomputed (None: nothing)."""
+    def problems(self, folder: Path | None = None) -> str | None:
+        """One line on everything damaged that was skipped and recomputed (None: nothing),
+        naming the namespace ``folder`` when given."""
         parts = []
         if self.damaged_in:
             parts.append(f"{sum(self.damaged_in.values())} damaged record(s) skipped and "
@@ -106,7 +107,8 @@ class CacheStats:
                          f"({_per_shard(self.torn_in, ' bytes')})")
         if self.identity_note:
             parts.append(self.identity_note)
-        return "embedding cache: " + "; ".join(parts) if parts else None
+        where = "" if folder is None else f" {folder}"
+        return f"embedding cache{where}: " + "; ".join(parts) if parts else None
 
 
 def _per_shard(counts: dict[str, int], unit: str) -> str:

@@ -128,7 +128,7 @@ def evaluate(cfg: RunConfig) -> RunSummary:
             cache.close()
             summary.cache_hits = cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
-            summary.cache_problems = cache.stats.problems()
+            summary.cache_problems = cache.stats.problems(cache.folder)
             if summary.cache_problems:
                 log.warning(summary.cache_problems)
         summary.texts_encoded = encoder.texts_encoded
