@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from harness._compat import split_sweep
 from harness.config import hydra_main_args, load_config, register_configs, to_run_config
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.logs import quiet_libraries
 from harness.schema import RunConfig
 
@@ -93,14 +93,35 @@ def check_jobs(jobs: list[list[str]]) -> list[RunConfig]:
     return configs
 
 
+class JobFailed(BaseException):
+    """A sweep job's HarnessError, carried past Hydra: Hydra catches every ``Exception`` of a
+    job and prints it with a traceback, but lets a ``BaseException`` through."""
+
+    def __init__(self, error: HarnessError, overrides: list[str]):
+        super().__init__(str(error))
+        self.error = error
+        self.overrides = overrides
+
+    def one_line(self) -> HarnessError:
+        """The job's error, naming the job."""
+        job = " ".join(self.overrides) or "(no overrides)"
+        return type(self.error)(f"sweep job {job}: {self.error}")
+
+
 def job(cfg: DictConfig) -> None:
     """One sweep job, in the launcher's worker: evaluate and print what it did."""
+    from hydra.core.hydra_config import HydraConfig
+
     from harness.runner import evaluate
 
     quiet_libraries()
     _limit_threads()
-    typed = to_run_config(cfg)
-    summary = evaluate(typed)
+    try:
+        typed = to_run_config(cfg)
+        summary = evaluate(typed)
+    except HarnessError as exc:
+        overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+        raise JobFailed(exc, overrides) from exc
     shard = f" shard {typed.shard}" if typed.shard else ""
     print(f"{typed.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
           f"{len(summary.skipped)}, texts encoded {summary.texts_encoded}", flush=True)
@@ -146,7 +167,10 @@ def launch(request: SweepRequest) -> list[str]:
                 print(f"# sweep job {number}: {' '.join(overrides)}", flush=True)
             _hydra_main([*show, *overrides])
         return []
-    _hydra_main(["--multirun", *request.overrides])
+    try:
+        _hydra_main(["--multirun", *request.overrides])
+    except JobFailed as failed:
+        raise failed.one_line() from failed.error
     return [f"sweep of {len(jobs)} job(s) finished; results under {folder} "
             f"('harness table {folder}', 'harness status {folder} --tasks LIST')"
             for folder in sorted({str(c.output_dir) for c in configs})]
