@@ -90,6 +90,9 @@ def scratch_root(root: Path) -> dict[str, Path]:
             "configs": root / "configs", "empty": root / "empty"}
 
 
+CHOSEN = {"model": ["org/model-a", "model-a", "minilm", "gte-small"],
+          "task": ["BIOSSES", "STS12", "SciFact"], "tasks": ["quick", "ci", "empty"],
+          "name": ["LongTextSQuADDev", "LongTextCAIL2019Dev"]}
 RESULT_ARGS = {"results_dir", "a", "b", "other", "baseline", "reference"}
 WRITE_ARGS = {"out", "output_dir", "cache_dir", "data_root", "src", "model.path"}
 
@@ -117,6 +120,8 @@ def values(places: dict[str, Path], name: str = "", kind: object = None
     if name in WRITE_ARGS:
         return st.one_of(st.sampled_from(["out", str(places["root"] / "new" / "x"),
                                           str(places["empty"])]), paths(places), anything)
+    if name in CHOSEN:
+        return st.one_of(st.sampled_from(CHOSEN[name]), anything)
     if kind in (int, float):
         return st.one_of(st.sampled_from(NUMBERS), st.sampled_from(NUMBERS), anything)
     return anything

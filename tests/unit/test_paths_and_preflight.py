@@ -131,11 +131,12 @@ def test_data_root_that_is_a_file_says_so(tmp_path: Path,
     assert code == 2 and "is a file, not a folder" in err and "does not exist" not in err
 
 
-def test_report_out_that_is_a_file(tiny_results: Path, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
-    write_files(tmp_path, {"report": "x"})
-    code, _, err = cli(capsys, "report", str(tiny_results.parents[1]), "--out",
-                       str(tmp_path / "report"))
+@pytest.mark.parametrize("command", [["report"], ["export", "--model", MINILM]])
+def test_out_that_is_a_file(command: list[str], tiny_results: Path, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(tmp_path, {"out": "x"})
+    code, _, err = cli(capsys, command[0], str(tiny_results.parents[1]), *command[1:], "--out",
+                       str(tmp_path / "out"))
     assert code == 2 and err.count("\n") == 1 and "--out" in err and "is a file" in err
 
 
