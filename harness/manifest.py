@@ -4,11 +4,16 @@ damaged (torn, hand-edited, not a manifest), so a new task never drops the other
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 from harness.protocol import read_protocol
-from harness.results import MANIFEST_NAME, NOT_RESULTS, main_score, read_manifest, read_task_result
+from harness.results import (
+    MANIFEST_NAME,
+    NOT_RESULTS,
+    finite_main_score,
+    read_manifest,
+    read_task_result,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +24,9 @@ def rebuilt_entry(folder: Path, task_name: str) -> dict | None:
     result = read_task_result(folder / f"{task_name}.json")
     if result is None:
         return None
-    try:
-        score: float | None = main_score(result)
-    except (KeyError, ValueError, TypeError):
-        score = None
     protocol = read_protocol(folder, task_name)
     return {
-        "main_score": score if score is not None and math.isfinite(score) else None,
+        "main_score": finite_main_score(result),
         "mteb_version": result.mteb_version,
         "dataset_revision": result.dataset_revision,
         "wall_time_s": result.evaluation_time,

@@ -69,6 +69,16 @@ def main_score(result: TaskResult) -> float:
     return float(result.get_score(splits=eval_splits or None))
 
 
+def finite_main_score(result: TaskResult) -> float | None:
+    """:func:`main_score` when it is a finite number; None for NaN, inf or no main score (such
+    a result is not done, and no table shows it)."""
+    try:
+        score = main_score(result)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return score if math.isfinite(score) else None
+
+
 def write_task_result(result: TaskResult, folder: Path) -> Path:
     """Save a TaskResult as ``<folder>/<TaskName>.json`` atomically (mteb's own JSON format).
 

@@ -12,7 +12,6 @@ or whose record was lost) is recomputed, with one warning line.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from harness.data.mirror import DataIdentity, data_identity
 from harness.errors import UsageError
 from harness.predictions import record_path
 from harness.protocol import Protocol, changes, read_protocol, task_protocol, write_protocol
-from harness.results import main_score, read_task_result
+from harness.results import finite_main_score, read_task_result
 from harness.schema import RunConfig
 
 log = logging.getLogger(__name__)
@@ -44,12 +43,9 @@ def _finite_result(folder: Path, task_name: str, mteb_version: str) -> bool:
     result = read_task_result(folder / f"{task_name}.json", mteb_version=mteb_version)
     if result is None:
         return False
-    try:
-        score = main_score(result)
-    except (KeyError, ValueError, TypeError):
-        score = math.nan
-    if not math.isfinite(score):
-        log.warning("recomputing %s in %s: its main score is %s", task_name, folder, score)
+    if finite_main_score(result) is None:
+        log.warning("recomputing %s in %s: its main score is not a finite number", task_name,
+                    folder)
         return False
     return True
 

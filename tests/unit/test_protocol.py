@@ -149,6 +149,10 @@ def test_non_finite_main_score_is_not_done_and_table_agrees(
     assert load_scores(out).empty
     code, _, err = cli(capsys, "table", str(out))
     assert code == 2 and "no readable result JSON" in err
+    code, stdout, err = cli(capsys, "status", str(out), "--tasks", "ci")
+    assert code == 0, err
+    (row,) = [line for line in stdout.splitlines() if "| BIOSSES " in line]
+    assert "| missing " in row
     code, stdout, err = cli(capsys, "run", TASK, *run_settings(tiny_data_root, out, tiny_cache))
     assert code == 0 and "evaluated 1, already done 0" in stdout, err
     assert math.isfinite(read_task_result(path).get_score())
