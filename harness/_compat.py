@@ -5,7 +5,8 @@ its dependencies; ``tests/unit/test_compat.py`` checks each piece against the in
 so an upgrade that breaks one fails there, by name.
 
 - datasets: ``Dataset._getitem`` and ``Dataset._format_type`` (eager column reads); the cache
-  directory ``config.HF_DATASETS_CACHE`` read when a builder is made (a local folder's cache).
+  directory ``config.HF_DATASETS_CACHE`` read when a builder is made (a local folder's cache,
+  keyed on its content fingerprint; the per-folder file-hash memo lives beside it).
 - hydra: ``hydra._internal``'s ``BasicSweeper.split_arguments`` (sweep expansion) and the text of
   its composition errors (which key, group or option was bad).
 - mteb: the shape of ``TaskMetadata.descriptive_stats`` (task cost for shards, label values of
@@ -68,22 +69,25 @@ def eager_columns(data: Any) -> None:
             eager_columns(value)
 
 
+def datasets_cache_dir() -> Path:
+    """``datasets``' cache directory of the moment (``config.HF_DATASETS_CACHE``)."""
+    return Path(datasets.config.HF_DATASETS_CACHE)
+
+
 @contextmanager
-def local_folder_cache(folder: Path) -> Iterator[None]:
-    """Build ``datasets``' Arrow cache of the local dataset folder ``folder`` (for the duration)
-    in a directory named after its files: their names, sizes and modification times.
+def local_folder_cache(fingerprint: str) -> Iterator[None]:
+    """Build ``datasets``' Arrow cache of a local dataset folder (for the duration) in a
+    directory named after ``fingerprint``, the hash of the folder's file contents
+    (:mod:`harness.data.fingerprint`).
 
     ``datasets`` keys the cache of a local folder with a dataset card by the folder's name and the
     card's YAML only, not by its data files, so another data root's copy of a task, or the same
     folder imported again with other rows, would be served the rows cached first. The cache
     directory is read from ``datasets.config.HF_DATASETS_CACHE`` when a builder is made.
     """
-    stamp = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        info = path.stat()
-        stamp.update(f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    name = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     saved = datasets.config.HF_DATASETS_CACHE
-    datasets.config.HF_DATASETS_CACHE = Path(saved) / "harness-local" / stamp.hexdigest()[:16]
+    datasets.config.HF_DATASETS_CACHE = Path(saved) / "harness-local" / name
     try:
         yield
     finally:

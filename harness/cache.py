@@ -11,7 +11,10 @@ A run killed mid-write leaves at most one partial record at a shard's end, which
 record whose checksum does not match (a flipped bit) is reported and recomputed, never used (an
 intact copy of the same key, written when it was recomputed, is preferred from then on). Entries a
 process writes are found again by the same process (a text shared by two tasks is encoded once).
-An unreadable ``identity.json`` is rewritten by the next process that stores a vector.
+An unreadable ``identity.json``, or one that contradicts its namespace (another identity, or a
+dim under which no record sampled from the shards passes its checksum), is not trusted: nothing
+is read under it and the next process that stores a vector rewrites it. Damaged records, torn
+tails and a rewritten identity are summed up in one line per run (:meth:`CacheStats.problems`).
 The vector stored is the pooled one, before any MRL head, truncation or normalisation, so every
 dim of a model is derived from the same entry.
 """
@@ -25,7 +28,7 @@ import shutil
 import socket
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,12 +86,58 @@ def _stored_dim(folder: Path) -> int | None:
 
 @dataclass
 class CacheStats:
-    """What a cache handle saw: hits, entries written, damaged records skipped."""
+    """What a cache handle saw: hits, entries written, damaged records skipped (per shard),
+    torn tails, and an ``identity.json`` that had to be rewritten."""
 
     hits: int = 0
     written: int = 0
     damaged: int = 0
     torn_bytes: int = 0
+    damaged_in: dict[str, int] = field(default_factory=dict)  # shard file name -> records
+    torn_in: dict[str, int] = field(default_factory=dict)  # shard file name -> bytes
+    identity_note: str | None = None
+
+    def problems(self, folder: Path | None = None) -> str | None:
+        """One line on everything damaged that was skipped and recomputed (None: nothing),
+        naming the namespace ``folder`` when given."""
+        parts = []
+        if self.damaged_in:
+            parts.append(f"{sum(self.damaged_in.values())} damaged record(s) skipped and "
+                         f"recomputed ({_per_shard(self.damaged_in, '')})")
+        if self.torn_in:
+            parts.append(f"{len(self.torn_in)} torn shard tail(s) ignored "
+                         f"({_per_shard(self.torn_in, ' bytes')})")
+        if self.identity_note:
+            parts.append(self.identity_note)
+        where = "" if folder is None else f" {folder}"
+        return f"embedding cache{where}: " + "; ".join(parts) if parts else None
+
+
+def _per_shard(counts: dict[str, int], unit: str) -> str:
+    return ", ".join(f"{count}{unit} in {name}" for name, count in sorted(counts.items()))
+
+
+def _identity_problem(folder: Path, identity: dict, storage: str) -> str | None:
+    """Why ``identity.json`` cannot be trusted, or None: it names another identity than the
+    namespace's, or a dim under which not one record sampled from the shards (first, middle,
+    last of each) passes its checksum."""
+    stored = _read_identity(folder) or {}
+    dim = _stored_dim(folder)
+    expected = json.loads(json.dumps(identity, sort_keys=True, default=str))
+    if {k: v for k, v in stored.items() if k != "dim"} != expected:
+        return f"{folder / IDENTITY_FILE} does not describe namespace {folder.name}"
+    if dim is None:
+        return None
+    record = _record_dtype(dim, storage)
+    samples = []
+    for path in folder.glob(SHARD_GLOB):
+        count = path.stat().st_size // record.itemsize
+        if count:
+            shard = np.memmap(path, dtype=record, mode="r", shape=(count,))
+            samples += [np.asarray(shard[i: i + 1]) for i in {0, count // 2, count - 1}]
+    if samples and not any(_crc(one)[0] == one["crc"][0] for one in samples):
+        return f"{folder / IDENTITY_FILE} says dim {dim}, which no shard holds"
+    return None
 
 
 class EmbeddingCache:
@@ -115,7 +164,15 @@ class EmbeddingCache:
             return True
         if dim is None:
             dim = _stored_dim(self.folder)
-            if dim is None:
+            if dim is not None:
+                problem = _identity_problem(self.folder, self.identity, self.storage)
+            elif (self.folder / IDENTITY_FILE).exists():
+                problem = f"{self.folder / IDENTITY_FILE} is unreadable or invalid"
+            else:
+                return False
+            if problem is not None:  # read nothing; the next write rewrites identity.json
+                self.stats.identity_note = (f"{problem}: its entries were not used, and it is "
+                                            "rewritten with the next vector stored")
                 return False
         self._dim = dim
         self._index = {}
@@ -124,6 +181,8 @@ class EmbeddingCache:
             size = path.stat().st_size
             count, torn = divmod(size, record.itemsize)
             self.stats.torn_bytes += torn
+            if torn:
+                self.stats.torn_in[path.name] = torn
             if count == 0:
                 continue
             shard = np.memmap(path, dtype=record, mode="r", shape=(count,))
@@ -149,6 +208,8 @@ class EmbeddingCache:
         if _crc(record)[0] == record["crc"][0]:
             return True
         self.stats.damaged += 1
+        shard = Path(getattr(self._shards[number], "filename", None) or "own shard").name
+        self.stats.damaged_in[shard] = self.stats.damaged_in.get(shard, 0) + 1
         return False
 
     def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
@@ -183,7 +244,7 @@ class EmbeddingCache:
         records["crc"] = _crc(records)
         if self._writer is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if _stored_dim(self.folder) != dim:
+            if _stored_dim(self.folder) != dim or self.stats.identity_note:
                 atomic_write_text(self.folder / IDENTITY_FILE,
                                   json.dumps({**self.identity, "dim": dim}, indent=2))
             name = f"shard-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
@@ -135,6 +136,8 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
         OmegaConf.to_container(cfg, resolve=True)  # a bad ${...} fails here, not mid-run
     except OverrideParseException as exc:
         raise _unparsable_override(overrides, exc) from None
+    except yaml.YAMLError as exc:
+        raise yaml_syntax_error(exc) from None
     except MissingConfigException as exc:
         group = next((g for g in GROUPS if f"'{g}'" in str(exc) or f"{g}/" in str(exc)), None)
         if group:
@@ -145,6 +148,9 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
             raise unknown_choice(f"{missing[0]} config", missing[1], missing[2]) from None
         raise UsageError(hydra_message(exc)) from None
     except (ConfigCompositionException, OmegaConfBaseException, ValueError) as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, yaml.YAMLError):
+            raise yaml_syntax_error(cause) from None
         key = getattr(exc, "full_key", None)
         if key:  # e.g. an interpolation that does not resolve
             raise UsageError(f"{key}: {hydra_message(exc)}") from None
@@ -163,21 +169,49 @@ def model_overrides(overrides: list[str]) -> list[str]:
     return resolve_model_overrides(overrides, config_files("model"))
 
 
+def yaml_syntax_error(exc: yaml.YAMLError) -> UsageError:
+    """A YAML syntax error as one line: ``file:line: what``."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    context = getattr(exc, "context", None)
+    if mark is None:
+        return UsageError(f"YAML syntax error: {problem}")
+    where = f"{mark.name}:{mark.line + 1}:{mark.column + 1}"
+    return UsageError(f"{where}: YAML syntax error: {problem}"
+                      + (f" ({context})" if context else ""))
+
+
+def recipe_choice(overrides: list[str] | None) -> str:
+    """The model recipe a run composes: the last ``model=`` override, else config.yaml's default."""
+    chosen = [item.partition("=")[2] for item in overrides or []
+              if item.partition("=")[0].lstrip("+~") == "model"]
+    if chosen:
+        return chosen[-1]
+    defaults = OmegaConf.load(package_config_dir() / "config.yaml").get("defaults", [])
+    return next((str(d["model"]) for d in defaults if isinstance(d, DictConfig) and "model" in d),
+                "?")
+
+
 def load_config(overrides: list[str] | None = None) -> RunConfig:
     """Compose, check and convert to the typed :class:`RunConfig` passed down everywhere."""
-    return to_run_config(compose_dict(overrides))
+    return to_run_config(compose_dict(overrides), recipe_choice(overrides))
 
 
-def to_run_config(cfg: DictConfig) -> RunConfig:
-    """A composed config as the typed dataclasses, its values validated."""
+def to_run_config(cfg: DictConfig, recipe: str | None = None) -> RunConfig:
+    """A composed config as the typed dataclasses, its values validated; ``recipe`` names the
+    model recipe in the error for a key it must set."""
     from omegaconf.errors import MissingMandatoryValue
 
     try:
         typed = OmegaConf.to_object(cfg)
     except MissingMandatoryValue as exc:
         key = hydra_full_key(exc) or "a key"
-        raise UsageError(f"{key} is missing: every recipe must set it (e.g. the model id as "
-                         "published, name: org/model)") from None
+        found = config_files("model").get(recipe or "")
+        where = f"recipe {recipe!r} ({found[1]})" if found and key.startswith("model.") \
+            else "the config"
+        raise UsageError(f"{where} does not set {key.removeprefix('model.')!r} ({key}): every "
+                         "recipe must set it (e.g. the model id as published, name: org/model)"
+                         ) from None
     assert isinstance(typed, RunConfig)
     validate(typed)
     return typed
@@ -284,8 +318,11 @@ def validate(cfg: RunConfig) -> None:
     from harness.models.pooling import POOLINGS
     from harness.models.protocol import check_recipe_keys
     from harness.models.quantize import QUANTIZATIONS
+    from harness.paths import check_model_name, check_revision
 
     model = cfg.model
+    check_model_name(model.name)
+    check_revision(model.revision)
     BACKENDS.check(model.backend)
     POOLINGS.check(model.pooling)
     _check_choice("dtype", model.dtype, TORCH_DTYPES)
@@ -320,7 +357,10 @@ def validate(cfg: RunConfig) -> None:
         bad = [d for d in cfg.dims if model.dims and d not in model.dims]
         if bad:
             raise unknown_choice("dim", bad[0], [str(d) for d in model.dims])
-    if cfg.data_root is not None and not Path(cfg.data_root).is_dir():
+    if cfg.data_root is not None and not Path(cfg.data_root).expanduser().is_dir():
+        if Path(cfg.data_root).expanduser().exists():
+            raise UsageError(f"data_root {cfg.data_root!r} is a file, not a folder; give the "
+                             "folder 'harness data import' wrote")
         raise UsageError(
             f"data_root {cfg.data_root!r} does not exist; create it with "
             f"'harness data import SRC --out {cfg.data_root}'")

@@ -31,6 +31,7 @@ from harness import _compat
 from harness.errors import HarnessRuntimeError, UsageError
 from harness.fileio import atomic_write_text
 from harness.models.quantize import NONE, QUANTIZATIONS
+from harness.preflight import check_writable_dir
 from harness.report.paired import side_runs
 from harness.results import NOT_RESULTS, RunFolder, read_manifest, read_task_result
 
@@ -126,6 +127,7 @@ def _check(folder: Path, model: str, written: dict[str, list[TaskResult]], card:
 def export(results_dir: str | Path, model: str, out: str | Path) -> Export:
     """Write ``model``'s runs under ``results_dir`` (one revision) as a results-repo
     submission in ``out`` and check it with mteb's loaders."""
+    check_writable_dir(out, "--out")
     runs = side_runs(results_dir, model)
     revisions = sorted({r.revision for r in runs})
     if len(revisions) > 1:

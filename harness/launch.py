@@ -25,7 +25,7 @@ from harness.config import (
     register_configs,
     to_run_config,
 )
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.logs import quiet_libraries
 from harness.schema import RunConfig
 
@@ -60,7 +60,8 @@ class SweepRequest:
 def needs_hydra(request: SweepRequest) -> bool:
     """Whether the command goes to Hydra's entry point rather than the single-run path."""
     launcher = any(o.partition("=")[0].lstrip("+") == "hydra/launcher" for o in request.overrides)
-    return bool(request.multirun or request.cfg or request.info is not None or launcher)
+    return bool(request.multirun or request.cfg or request.info is not None or launcher
+                or request.resolve or request.package)  # the last two: refused without --cfg
 
 
 def sweep_jobs(overrides: list[str]) -> list[list[str]]:
@@ -99,14 +100,35 @@ def check_jobs(jobs: list[list[str]]) -> list[RunConfig]:
     return configs
 
 
+class JobFailed(BaseException):
+    """A sweep job's HarnessError, carried past Hydra: Hydra catches every ``Exception`` of a
+    job and prints it with a traceback, but lets a ``BaseException`` through."""
+
+    def __init__(self, error: HarnessError, overrides: list[str]):
+        super().__init__(str(error))
+        self.error = error
+        self.overrides = overrides
+
+    def one_line(self) -> HarnessError:
+        """The job's error, naming the job."""
+        job = " ".join(self.overrides) or "(no overrides)"
+        return type(self.error)(f"sweep job {job}: {self.error}")
+
+
 def job(cfg: DictConfig) -> None:
     """One sweep job, in the launcher's worker: evaluate and print what it did."""
+    from hydra.core.hydra_config import HydraConfig
+
     from harness.runner import evaluate
 
     quiet_libraries()
     _limit_threads()
-    typed = to_run_config(cfg)
-    summary = evaluate(typed)
+    try:
+        typed = to_run_config(cfg)
+        summary = evaluate(typed)
+    except HarnessError as exc:
+        overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+        raise JobFailed(exc, overrides) from exc
     shard = f" shard {typed.shard}" if typed.shard else ""
     print(f"{typed.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
           f"{len(summary.skipped)}, texts encoded {summary.texts_encoded}", flush=True)
@@ -139,14 +161,54 @@ def _hydra_main(argv: list[str]) -> None:
         sys.argv = saved
 
 
+def check_flags(request: SweepRequest) -> None:
+    """The Hydra flags that only work together (Hydra itself raises a bare ValueError)."""
+    if request.cfg and request.info is not None:
+        raise UsageError("--cfg and --info cannot be combined: give one of them")
+    if request.resolve and not request.cfg:
+        raise UsageError("--resolve needs --cfg (it resolves ${...} in the config --cfg prints)")
+    if request.package and not request.cfg:
+        raise UsageError("--package needs --cfg (it prints one package of the config)")
+    if request.resolve and request.cfg == "hydra":
+        raise UsageError("--cfg hydra --resolve cannot resolve ${output_dir} (a run setting, not "
+                         "Hydra's); use --cfg all --resolve")
+
+
+def check_package(request: SweepRequest, cfg: DictConfig) -> None:
+    """``--package`` must name a node of the config ``--cfg`` prints (Hydra exits with a bare
+    message otherwise): of the composed run config ``cfg``, or of Hydra's own."""
+    from hydra.conf import HydraConf
+    from omegaconf import OmegaConf
+
+    package = request.package
+    if not package or package == "_global_":
+        return
+    if package == "hydra" or package.startswith("hydra."):
+        shown = request.cfg in ("hydra", "all")
+        plugin = package.split(".")[1] in ("launcher", "sweeper") if "." in package else False
+        known = OmegaConf.select(OmegaConf.create({"hydra": OmegaConf.structured(HydraConf)}),
+                                 package) is not None
+        if shown and (plugin or known):
+            return
+    elif request.cfg in ("job", "all") and OmegaConf.select(cfg, package) is not None:
+        return
+    raise UsageError(f"--package {package!r} is not in the config --cfg {request.cfg} prints "
+                     "(e.g. --package model, or --package hydra.run with --cfg hydra)")
+
+
 def launch(request: SweepRequest) -> list[str]:
     """Check every job of the command, then show the config(s) or launch the sweep; returns
     the closing lines to print (Hydra prints configs and job output itself)."""
+    check_flags(request)
     multirun = request.multirun or (request.cfg is None and request.info is None)
     overrides = model_overrides(list(request.overrides))
     request = dataclasses.replace(request, overrides=overrides)
     jobs = sweep_jobs(overrides) if multirun else [list(overrides)]
     configs = check_jobs(jobs)
+    if request.cfg and request.package:
+        from harness.config import compose_dict
+
+        check_package(request, compose_dict(jobs[0]))
     if request.cfg or request.info is not None:
         show = request.flags(multirun=False)
         for number, overrides in enumerate(jobs if request.cfg else jobs[:1]):
@@ -154,7 +216,10 @@ def launch(request: SweepRequest) -> list[str]:
                 print(f"# sweep job {number}: {' '.join(overrides)}", flush=True)
             _hydra_main([*show, *overrides])
         return []
-    _hydra_main(["--multirun", *request.overrides])
+    try:
+        _hydra_main(["--multirun", *request.overrides])
+    except JobFailed as failed:
+        raise failed.one_line() from failed.error
     return [f"sweep of {len(jobs)} job(s) finished; results under {folder} "
             f"('harness table {folder}', 'harness status {folder} --tasks LIST')"
             for folder in sorted({str(c.output_dir) for c in configs})]

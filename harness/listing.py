@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from omegaconf import OmegaConf
 
 from harness.config import PACKAGE_SOURCE, compose_dict, config_files
 from harness.schema import TasksConfig
@@ -24,7 +25,9 @@ def models_table() -> pd.DataFrame:
     rows = []
     for recipe, (origin, _) in config_files("model").items():
         model = compose_dict([f"model={recipe}"]).model
-        rows.append({"recipe": recipe, "model": model.name, "revision": model.revision or "-",
+        name = "(no name: the recipe must set it)" if OmegaConf.is_missing(model, "name") \
+            else model.name
+        rows.append({"recipe": recipe, "model": name, "revision": model.revision or "-",
                      "pooling": model.pooling, "max_length": model.max_length,
                      "from": origin.label if origin.label == PACKAGE_SOURCE else str(origin.path),
                      "source": model.source or "-"})

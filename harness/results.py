@@ -29,19 +29,15 @@ from harness.errors import UsageError, one_line
 from harness.fileio import atomic_write_text, atomic_write_with, read_json, remove_stale_temps
 from harness.models.quantize import NONE as FLOAT32
 from harness.models.quantize import QUANTIZATIONS
+from harness.paths import check_revision, inside, model_folder_name
+from harness.protocol import protocol_label, read_protocol
 
 log = logging.getLogger(__name__)
-LOCAL_REVISION = "local"
 MANIFEST_NAME = "run_manifest.json"
 NOT_RESULTS = (MANIFEST_NAME, "model_meta.json")  # JSONs beside the results (the results repo's)
 _STORED = "|".join(q for q in QUANTIZATIONS if q != FLOAT32)
 EXPERIMENT_SEP = "__"
 _VARIANT = re.compile(rf"dim_(?P<dim>\d+)(?:_(?P<quantize>{_STORED}))?|(?P<alone>{_STORED})")
-
-
-def model_folder_name(model_name: str) -> str:
-    """``org/model`` -> ``org__model`` (the results repo's folder naming)."""
-    return model_name.replace("/", "__")
 
 
 def variant_name(dim: int | None, quantize: str = FLOAT32,
@@ -67,10 +63,12 @@ def run_folder(
     quantize: str = FLOAT32, experiment: str | None = None,
 ) -> Path:
     """The folder that holds one model's task JSONs (one per MRL dim, precision and
-    experiment); ``dim`` None is the default dim."""
-    folder = Path(output_dir) / model_folder_name(model_name) / (revision or LOCAL_REVISION)
+    experiment; ``dim`` None is the default dim); names go through :mod:`harness.paths`, and a
+    folder resolving outside ``output_dir`` is refused."""
+    folder = Path(output_dir) / model_folder_name(model_name) / check_revision(revision)
     variant = variant_name(dim, quantize, experiment)
-    return folder if variant is None else folder / "experiments" / variant
+    return inside(output_dir, folder if variant is None else folder / "experiments" / variant,
+                  "output_dir")
 
 
 def main_score(result: TaskResult) -> float:
@@ -81,6 +79,16 @@ def main_score(result: TaskResult) -> float:
     except (KeyError, ValueError):
         eval_splits = []
     return float(result.get_score(splits=eval_splits or None))
+
+
+def finite_main_score(result: TaskResult) -> float | None:
+    """:func:`main_score` when it is a finite number; None for NaN, inf or no main score (such
+    a result is not done, and no table shows it)."""
+    try:
+        score = main_score(result)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return score if math.isfinite(score) else None
 
 
 def write_task_result(result: TaskResult, folder: Path) -> Path:
@@ -182,7 +190,9 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
     """Main scores of every task JSON under ``results_dir``.
 
     Columns: ``model``, ``revision``, ``dim``, ``quantize``, ``label``, ``task``, ``task_type``,
-    ``main_score`` (mteb's 0-1 scale). Unreadable files are skipped, each with one warning line.
+    ``main_score`` (mteb's 0-1 scale), ``protocol`` (the short id of the protocol that produced
+    it, None when none is recorded). Unreadable files and non-finite scores are skipped, each
+    with one warning line.
     """
     rows = []
     for run in find_run_folders(results_dir):
@@ -215,10 +225,24 @@ def load_scores(results_dir: str | Path) -> pd.DataFrame:
                     "task": result.task_name,
                     "task_type": task_type,
                     "main_score": score,
+                    "protocol": stored_protocol_id(run.path, result.task_name),
                 }
             )
-    columns = ["model", "revision", "dim", "quantize", "label", "task", "task_type", "main_score"]
+    columns = ["model", "revision", "dim", "quantize", "label", "task", "task_type", "main_score",
+               "protocol"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def stored_protocol_id(folder: Path, task_name: str) -> str | None:
+    """The short protocol id stored beside a task's result (:mod:`harness.protocol`)."""
+    protocol = read_protocol(folder, task_name)
+    return None if protocol is None else protocol.id
+
+
+def run_protocol(folder: Path) -> str:
+    """The protocol id(s) of a run folder's task results, as shown by table and compare."""
+    return protocol_label([stored_protocol_id(folder, path.stem) for path in
+                           sorted(folder.glob("*.json")) if path.name not in NOT_RESULTS])
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

@@ -22,9 +22,11 @@ from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
 from harness.layout import check_same_model, run_folders
+from harness.manifest import manifest_tasks
 from harness.models.device import resolve_autocast, resolve_device, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
+from harness.models.limits import check_max_length
 from harness.models.loading import (
     load_backend,
     plain,
@@ -32,14 +34,15 @@ from harness.models.loading import (
     weights_fingerprint,
 )
 from harness.models.quantize import bytes_per_vector, quantized
-from harness.predictions import mteb_prediction_folder, record_path, save_predictions
+from harness.predictions import mteb_prediction_folder, save_predictions
+from harness.preflight import check_run_folders
+from harness.protocol import discard_protocol, write_protocol
 from harness.results import (
-    read_manifest,
-    read_task_result,
     version_drift,
     write_manifest,
     write_task_result,
 )
+from harness.resume import Plan, Variant, plan_run
 from harness.schema import ModelConfig, RunConfig
 from harness.sharding import shard_tasks
 from harness.status import task_markers
@@ -48,9 +51,6 @@ from harness.tasks import task_objects
 log = logging.getLogger(__name__)
 LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets", "hydra-core",
              "mteb-harness")
-
-
-Variant = tuple[int | None, str]  # (MRL dim or None for native, storage precision)
 
 
 @dataclass
@@ -63,6 +63,7 @@ class RunSummary:
     texts_encoded: int = 0
     cache_hits: int = 0
     cache_damaged: int = 0
+    cache_problems: str | None = None  # damaged records, torn tails, a rewritten identity
 
 
 @functools.cache
@@ -87,15 +88,11 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _is_done(folder: Path, task_name: str) -> bool:
-    """A readable result written by the installed mteb (another version's is recomputed)."""
-    path = folder / f"{task_name}.json"
-    return read_task_result(path, mteb_version=version("mteb")) is not None
-
-
 def evaluate(cfg: RunConfig) -> RunSummary:
-    """Run every task of ``cfg`` that has no result yet (all of them with ``overwrite=true``)."""
+    """Run every task of ``cfg`` that has no result of its protocol yet (all of them with
+    ``overwrite=true``); a result of another protocol stops the run before any work."""
     model = cfg.model
+    check_run_folders(cfg.output_dir, cfg.cache_dir)
     variants = run_variants(cfg)
     summary = RunSummary(folders=run_folders(cfg))
     weights = check_same_model(list(summary.folders.values()), resolve_model_path(model))
@@ -107,28 +104,22 @@ def evaluate(cfg: RunConfig) -> RunSummary:
             log.warning(drift)
     if cfg.shard:
         tasks = shard_tasks(tasks, cfg.shard)
-    todo = {}
-    for task in tasks:
-        name = task.metadata.name
-        pending = [v for v in variants if cfg.overwrite or not _is_done(summary.folders[v], name)
-                   or (cfg.save_predictions and not record_path(summary.folders[v], name).exists())]
-        summary.skipped += [(name, v) for v in variants if v not in pending]
-        if pending:
-            todo[name] = pending
-    if not todo:
-        return summary
-
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, model.dtype, device)
     autocast = resolve_autocast(model.autocast, cfg.precision, precision, device)
     model_dir = resolve_model_path(model)
+    check_max_length(model, model_dir)
+    identity = cache_identity(model, model_dir, precision, autocast)
+    plan = plan_run(cfg, tasks, summary.folders, identity, version("mteb"))
+    summary.skipped += plan.skipped
+    if not plan.todo:
+        return summary
+
     projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
     projector.prepare(list(dict.fromkeys(dim for dim, _ in variants)))
     cache = None
     if cfg.cache_dir:
-        cache = EmbeddingCache(cfg.cache_dir,
-                               cache_identity(model, model_dir, precision, autocast),
-                               cfg.cache_storage)
+        cache = EmbeddingCache(cfg.cache_dir, identity, cfg.cache_storage)
     # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
         model, lambda: load_backend(model, device, precision, autocast), projector,
@@ -137,12 +128,15 @@ def evaluate(cfg: RunConfig) -> RunSummary:
         precision_fallback=cfg.precision_fallback,
     )
     try:
-        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision, weights)
+        _run_tasks(cfg, tasks, plan, encoder, summary, device, precision, weights)
     finally:
         if cache is not None:
             cache.close()
             summary.cache_hits = cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
+            summary.cache_problems = cache.stats.problems(cache.folder)
+            if summary.cache_problems:
+                log.warning(summary.cache_problems)
         summary.texts_encoded = encoder.texts_encoded
     return summary
 
@@ -163,20 +157,22 @@ def cache_identity(model: ModelConfig, model_dir: str, precision: str,
     return {**identity, **{k: v for k, v in extra.items() if v}}
 
 
-def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],
-               encoder: HarnessEncoder, summary: RunSummary, device: str, precision: str,
-               weights: str) -> None:
+def _run_tasks(cfg: RunConfig, tasks: list, plan: Plan, encoder: HarnessEncoder,
+               summary: RunSummary, device: str, precision: str, weights: str) -> None:
     base_manifest = {**_base_manifest(cfg, device, precision), "weights": weights}
+    todo = plan.todo
     for task in tasks:
         name = task.metadata.name
         if name not in todo:
             continue
         started = time.perf_counter()
         with task_markers([summary.folders[d] for d in todo[name]], name):
-            source = load_task_data(task, cfg.data_root)
+            source = load_task_data(task, cfg.data_root, plan.data[name])
             for variant in todo[name]:
                 dim, quantize = variant
                 folder = summary.folders[variant]
+                protocol = plan.protocols[name][variant]
+                discard_protocol(folder, name)  # the old result's, until the new one is written
                 encoder.dim = dim
                 before = encoder.texts_encoded
                 dim_started = time.perf_counter()
@@ -191,8 +187,12 @@ def _run_tasks(cfg: RunConfig, tasks: list, todo: dict[str, list[Variant]],
                     saved = None if predictions is None else save_predictions(
                         task, result, predictions, folder)
                     write_task_result(result, folder)
+                    write_protocol(folder, name, protocol)
                 record_task(folder, base_manifest, name, {
-                    "data": source,
+                    "data": source.source,
+                    "data_fingerprint": source.fingerprint,
+                    "dataset_revision": source.dataset_revision,
+                    "protocol": protocol.id,
                     "wall_time_s": round(time.perf_counter() - dim_started, 3),
                     "texts_encoded": encoder.texts_encoded - before,
                     "main_score": float(result.main_score),
@@ -215,7 +215,7 @@ def record_task(folder: Path, base: dict, task_name: str, entry: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".run_manifest.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        tasks = read_manifest(folder).get("tasks", {})
+        tasks = manifest_tasks(folder)
         write_manifest(folder, {**base, "tasks": {**tasks, task_name: entry}})
 
 

@@ -28,6 +28,7 @@ from harness.errors import UsageError, one_line, unknown_choice
 from harness.fileio import atomic_write_text, pid_alive, read_json
 from harness.results import (
     find_run_folders,
+    finite_main_score,
     read_task_result,
     run_folder,
     run_folder_of,
@@ -127,7 +128,8 @@ def task_state(folder: Path, task_name: str, stale_after: float = DEFAULT_STALE_
             return {"state": "running", "since": _since(started), "where": where, "error": ""}
         reason = "process gone" if gone else f"no heartbeat for {silent / 60:.0f} min"
         return {"state": "dead", "since": _since(started), "where": where, "error": reason}
-    if read_task_result(folder / f"{task_name}.json") is not None:
+    result = read_task_result(folder / f"{task_name}.json")
+    if result is not None and finite_main_score(result) is not None:
         return {"state": "done", "since": "", "where": "", "error": ""}
     failure = _read_marker(folder / FAILED_DIR / f"{task_name}.json")
     if failure is not None:

@@ -208,11 +208,17 @@ def synthetic_result(task: str, scores: dict[str, dict[str, float]],
 
 def save_results(results: list[TaskResult], out: Path, model: str,
                  dim: int | None = None, revision: str | None = None) -> Path:
-    """Write ``results`` as ``model``'s run folder under ``out`` (results-repo layout)."""
-    from harness.results import run_folder, write_task_result
+    """Write ``results`` as ``model``'s run folder under ``out`` (results-repo layout, whose
+    revision folders may also be ``external``: not only the commit hashes a run writes)."""
+    from harness.results import run_folder, variant_name, write_task_result
 
+    folder = run_folder(out, model, None, dim)
+    if revision is not None:
+        variant = variant_name(dim)
+        folder = out / model.replace("/", "__") / revision
+        folder = folder if variant is None else folder / "experiments" / variant
     for result in results:
-        write_task_result(result, run_folder(out, model, revision, dim))
+        write_task_result(result, folder)
     return out
 
 

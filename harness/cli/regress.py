@@ -12,10 +12,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "regress", help="CI gate: exit 1 when a main score dropped",
         description="Exit codes: 0 no baseline task dropped by more than the tolerance (with "
                     "--significance: and significantly; --mode significant: any significant "
-                    "drop), 1 a drop or a missing task (the diff is printed), 2 usage error.")
+                    "drop); 1 a drop or a baseline task missing from the results (the diff is "
+                    "printed); 2 usage error, nothing compared (a tolerance that is not a "
+                    "finite number >= 0, a missing or empty baseline or results folder, an "
+                    "unknown option).")
     parser.add_argument("results_dir")
     parser.add_argument("--baseline", required=True, help="a results folder with golden scores")
-    parser.add_argument("--tolerance", type=float, default=0.005, help="on the 0-1 scale")
+    parser.add_argument("--tolerance", type=float, default=0.005,
+                        help="largest allowed drop on mteb's 0-1 scale, finite and >= 0 "
+                             "(default %(default)s; above 0.1 warns)")
     parser.add_argument("--significance", action="store_true",
                         help="fail only on drops that are also significant (paired bootstrap "
                              "of the per-item records; tasks without them: tolerance only)")

@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="add deltas vs a results-repo folder, 'hub' or 'cards'")
     parser.add_argument("--model", default=None, help="only this model (default: all)")
     parser.add_argument("--tasks", default=None, help="a task-list config every model should have")
-    parser.add_argument("--tolerance", type=float, default=0.001, help="on the 0-1 scale")
+    parser.add_argument("--tolerance", type=float, default=0.001,
+                        help="on mteb's 0-1 scale, finite and >= 0 (default %(default)s)")
     parser.add_argument("--show-missing", action="store_true",
                         help="list the tasks found on one side only in report.md (default: "
                              "their count; report.html always lists them in a collapsed block)")

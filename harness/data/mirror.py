@@ -9,10 +9,12 @@ it; ``datasets`` ignores the ``revision`` it is given for a local folder.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness._compat import eager_columns, local_folder_cache
+from harness.data.fingerprint import folder_fingerprint
 from harness.data.importers import formats_for
 from harness.data.importers.base import MARKER_NAME
 from harness.errors import DataError, HarnessError, UsageError, one_line
@@ -28,8 +30,10 @@ _DATA_SUFFIXES = {".jsonl", ".json", ".gz", ".parquet", ".csv", ".tsv", ".arrow"
 def check_data_root(data_root: str | Path) -> Path:
     """``data_root`` as a Path; UsageError if it is not an existing folder."""
     root = Path(data_root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"data root {root} is a file, not a folder")
     if not root.is_dir():
-        raise UsageError(f"data root {root} does not exist or is not a folder")
+        raise UsageError(f"data root {root} does not exist")
     return root
 
 
@@ -127,15 +131,38 @@ def _imported_for(folder: Path) -> tuple[str, str] | None:
         return None
 
 
-def load_task_data(task: AbsTask, data_root: str | None) -> str:
+@dataclass(frozen=True)
+class DataIdentity:
+    """Which data a task is scored on: ``source`` ``local`` (a mirror folder, ``fingerprint``
+    the hash of its files) or ``hub`` (``fingerprint`` the pinned dataset revision)."""
+
+    source: str
+    fingerprint: str
+    dataset_revision: str
+
+
+def data_identity(task: AbsTask, data_root: str | None) -> DataIdentity:
+    """Where ``task``'s data comes from and its fingerprint, without loading it; points the task
+    at its mirror folder when ``data_root`` has one, whose files must then match its
+    ``CHECKSUMS.json`` (a DataError naming the first file that does not)."""
+    revision = str(task.metadata.dataset.get("revision"))
+    if data_root and use_local_data(task, Path(data_root)):
+        return DataIdentity("local", folder_fingerprint(Path(task.metadata.dataset["path"])),
+                            revision)
+    return DataIdentity("hub", f"hub@{revision}", revision)
+
+
+def load_task_data(task: AbsTask, data_root: str | None,
+                   identity: DataIdentity | None = None) -> DataIdentity:
     """Load a task's data from ``data_root`` when it has the task, else from the hub.
 
-    Returns where it came from (``local`` or ``hub``); raises DataError naming the task, the
-    folder looked for and the import command when neither works.
+    Returns where it came from (:func:`data_identity`, unless given); raises DataError naming
+    the task, the folder looked for and the import command when neither works. A local folder
+    is built by ``datasets`` in a cache of its fingerprint, so no other copy is ever served.
     """
-    source = "local" if data_root and use_local_data(task, Path(data_root)) else "hub"
-    cache = local_folder_cache(Path(task.metadata.dataset["path"])) if source == "local" \
-        else nullcontext()
+    identity = identity or data_identity(task, data_root)
+    source = identity.source
+    cache = local_folder_cache(identity.fingerprint) if source == "local" else nullcontext()
     try:
         with cache:
             task.load_data()
@@ -144,4 +171,4 @@ def load_task_data(task: AbsTask, data_root: str | None) -> str:
     except Exception as exc:  # datasets/hub raise many types; all mean "could not load"
         raise missing_data_error(task, Path(data_root) if data_root else None, exc) from exc
     eager_columns(task.dataset)
-    return source
+    return identity

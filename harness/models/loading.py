@@ -21,6 +21,7 @@ import torch
 
 from harness.errors import HarnessError, ModelLoadError, UsageError, one_line
 from harness.models.device import TORCH_DTYPES
+from harness.models.limits import check_loaded_limit
 from harness.registry import Registry
 from harness.schema import ModelConfig
 
@@ -178,6 +179,7 @@ class SentenceTransformersBackend(Backend):
         except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from exc
         self.transformer = st[0]
+        check_loaded_limit(model, getattr(getattr(st[0], "auto_model", None), "config", None))
         self.transformer.max_seq_length = model.max_length
         self.tokenizer = self.transformer.tokenizer
         _prepare_tokenizer(self.tokenizer, model)
@@ -213,6 +215,7 @@ class TransformersBackend(Backend):
                 path, dtype=dtype, **kwargs, **plain(model.config_kwargs)).to(device).eval()
         except Exception as exc:  # hub, network and remote code raise many types
             raise _load_error(model, path, exc) from exc
+        check_loaded_limit(model, getattr(self.model, "config", None))
         _prepare_tokenizer(self.tokenizer, model)
         self.device = torch.device(device)
         self.module = self.model

@@ -22,6 +22,7 @@ from harness.references import (
     published_models,
     published_tasks,
 )
+from harness.report.gates import check_tolerance
 from harness.report.metrics import (
     CARD_METRICS,
     Picked,
@@ -36,6 +37,7 @@ from harness.results import (
     RunFolder,
     find_run_folders,
     read_task_result,
+    run_protocol,
 )
 
 CARDS, HUB = "cards", "hub"
@@ -93,6 +95,7 @@ class ComparisonSection:
     rows: list[ComparisonRow]
     ours_only: list[str]
     published_only: list[str]
+    protocol: str = ""  # the protocol id(s) of our run (harness.protocol)
 
 
 @dataclass
@@ -120,9 +123,14 @@ class ComparisonReport:
         return not self.off
 
     @property
+    def compared(self) -> list[ComparisonRow]:
+        """Rows with a number on both sides (what a gate can judge)."""
+        return [row for row in self.rows if row.compared]
+
+    @property
     def summary(self) -> str:
         """``n within tolerance of m compared``."""
-        compared = [row for row in self.rows if row.compared]
+        compared = self.compared
         return f"{len(compared) - len(self.off)} within tolerance of {len(compared)} compared"
 
     def to_markdown(self, show_missing: bool = False) -> str:
@@ -132,7 +140,8 @@ class ComparisonReport:
                  f"**{self.summary}** (tolerance {self.tolerance:g} on mteb's 0-1 scale; "
                  "scores and deltas shown x100)", ""]
         for section in self.sections:
-            lines += [f"## {section.run} vs {section.reference}", "",
+            protocol = f" (protocol {section.protocol})" if section.protocol else ""
+            lines += [f"## {section.run}{protocol} vs {section.reference}", "",
                       "| task | ours | published | delta | metric | source | verdict |",
                       "|---|---:|---:|---:|---|---|---|"]
             lines += [f"| {r.task} | {format_pct(r.ours)} | {format_pct(r.published)} | "
@@ -219,7 +228,7 @@ def _against_folder(run: RunFolder, ours: dict[str, TaskResult], model_dir: Path
                                       _picked_metric(picked), entry.revision, tolerance))
     return ComparisonSection(f"{run.label} @ {run.revision}", reference, rows,
                              sorted(ours.keys() - published.keys()),
-                             sorted(published.keys() - ours.keys()))
+                             sorted(published.keys() - ours.keys()), run_protocol(run.path))
 
 
 def _card_metric(keys: set[str]) -> str:
@@ -278,7 +287,8 @@ def _card_sections(runs: list[RunFolder], tolerance: float, notes: list[str]
                 missing += found[2]
         if rows or missing:
             sections.append(ComparisonSection(f"{run.label} @ {run.revision}", "model cards",
-                                              rows, sorted(ours.keys() - used), missing))
+                                              rows, sorted(ours.keys() - used), missing,
+                                              run_protocol(run.path)))
     if sections:
         notes.append(CARD_NOTE)
     return sections
@@ -304,6 +314,7 @@ def compare(results_dir: str | Path, reference: str, model: str | None = None,
     Models match on the case-insensitive name part of ``org/model``; ``model`` restricts the
     comparison to one of our models (``unknown_choice`` when it has no results).
     """
+    tolerance = check_tolerance(tolerance)
     runs = select_runs(results_dir, model)
     notes: list[str] = []
     if reference == CARDS:

@@ -15,6 +15,7 @@ from string import Template
 import pandas as pd
 
 from harness.errors import UsageError, unknown_choice
+from harness.preflight import check_writable_dir
 from harness.report import pareto
 from harness.report.compare import (
     ComparisonReport,
@@ -24,6 +25,7 @@ from harness.report.compare import (
     name_key,
     short_source,
 )
+from harness.report.gates import check_tolerance
 from harness.report.plots import (
     Chart,
     all_runs,
@@ -247,6 +249,8 @@ def write_report(results_dir: str | Path, out: str | Path, *, reference: str | N
     model's runs; ``show_missing`` lists the tasks found on one side only in the markdown
     (the HTML always has them in a collapsed block).
     """
+    check_writable_dir(out, "--out")
+    check_tolerance(tolerance)
     scores = load_scores(results_dir)
     if scores.empty:
         raise UsageError(f"no readable result JSON under {str(results_dir)!r}")

@@ -28,6 +28,7 @@ from harness.results import (
     main_score,
     read_task_result,
     run_folder_of,
+    run_protocol,
 )
 
 AVERAGE = "Average"
@@ -86,8 +87,9 @@ class PairedReport:
             lines += ["", f"Paired bootstrap: {self.n_resamples} resamples, seed {self.seed}; "
                       "95 % percentile interval; two-sided p (docs/significance.md)."]
         for s in self.sections:
-            lines += ["", f"## B: {s.b.label} @ {s.b.revision} vs A: {s.a.label} @ "
-                      f"{s.a.revision}", ""]
+            b, a = (f"{r.label} @ {r.revision} (protocol {run_protocol(r.path)})"
+                    for r in (s.b, s.a))
+            lines += ["", f"## B: {b} vs A: {a}", ""]
             head = ["task", "category", "A", "B", "delta"]
             if self.significance:
                 head += ["95% CI", "p", "resampled"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UsageError, unknown_choice
+from harness.report.gates import check_tolerance
 from harness.report.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Bootstrap
 from harness.results import find_run_folders, load_scores
 
@@ -141,10 +142,14 @@ def regress(results_dir: str | Path, baseline_dir: str | Path, tolerance: float 
     says (``tolerance``; ``both``: beyond the tolerance and significant; ``significant``)."""
     from harness.report.paired import task_bootstrap
 
+    tolerance = check_tolerance(tolerance)
     if mode not in MODES:
         raise unknown_choice("regress mode", mode, MODES)
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be between 0 and 1, got {alpha}")
+    for folder, what in ((baseline_dir, "baseline folder"), (results_dir, "results folder")):
+        if not Path(folder).is_dir():
+            raise UsageError(f"{what} {str(folder)!r} does not exist or is not a folder")
     baseline, now = _scores(baseline_dir), _scores(results_dir)
     if baseline.empty:
         raise UsageError(f"baseline folder {str(baseline_dir)!r} holds no task results")

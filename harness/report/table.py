@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from harness.errors import UsageError
+from harness.protocol import protocol_label
 from harness.registry import Registry
 
 MTEB_CATEGORIES = ["Classification", "Clustering", "PairClassification", "Reranking",
@@ -59,7 +60,8 @@ def _cell(values: pd.Series, expected: int) -> str:
 
 def summary_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None = None
                   ) -> pd.DataFrame:
-    """One row per model (and dim): Average (n) and one column per category (k tasks)."""
+    """One row per model (and dim): Average (n), one column per category (k tasks) and, when
+    ``scores`` has them, the protocol ids its tasks were made under (``harness.protocol``)."""
     expected = expected_tasks(scores, benchmark_tasks)
     categories = [c for c in MTEB_CATEGORIES if c in expected.values()]
     categories += sorted(set(expected.values()) - set(categories))
@@ -73,6 +75,8 @@ def summary_table(scores: pd.DataFrame, benchmark_tasks: dict[str, str] | None =
             tasks = [t for t, c in expected.items() if c == category]
             row[f"{category} ({counts[category]})"] = _cell(
                 own[own["task"].isin(tasks)]["main_score"], counts[category])
+        if "protocol" in group:
+            row["Protocol"] = protocol_label(list(group["protocol"]))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -4,6 +4,7 @@ that changes it fails here, by name. One test function per piece."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import datasets
@@ -19,6 +20,7 @@ from support import write_files
 
 from harness._compat import (
     EagerColumnDataset,
+    datasets_cache_dir,
     eager_columns,
     hydra_bad_key,
     hydra_full_key,
@@ -30,6 +32,7 @@ from harness._compat import (
     stats_subsets,
 )
 from harness.config import package_config_dir, register_configs
+from harness.data.fingerprint import folder_fingerprint
 
 # --- datasets -----------------------------------------------------------------------------------
 
@@ -62,20 +65,36 @@ def test_eager_column_dataset_returns_lists_only_when_unformatted() -> None:
 
 def test_datasets_builds_a_local_folder_under_the_cache_dir_of_the_moment(tmp_path) -> None:
     """``datasets.config.HF_DATASETS_CACHE`` is read when the builder is made, so
-    local_folder_cache decides where a local folder's Arrow files go, per folder content."""
+    local_folder_cache decides where a local folder's Arrow files go, per content fingerprint;
+    without it, datasets serves the rows it cached first for a folder rewritten with the same
+    name, size and modification time (the case a content hash catches)."""
     folder = write_files(tmp_path / "data" / "sts", {"test.jsonl": '{"s": "a"}\n{"s": "b"}\n'})
+
+    def rewrite(text: str) -> None:
+        stat = (folder / "test.jsonl").stat()
+        (folder / "test.jsonl").write_text(text)
+        os.utime(folder / "test.jsonl", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    def rows() -> list[str]:
+        return datasets.load_dataset(str(folder), split="test")["s"]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf")
-        with local_folder_cache(folder):
+        assert datasets_cache_dir() == tmp_path / "hf"
+        with local_folder_cache(folder_fingerprint(folder)):
             moved = datasets.config.HF_DATASETS_CACHE
-            assert datasets.load_dataset(str(folder), split="test").num_rows == 2
+            assert rows() == ["a", "b"]
         assert tmp_path / "hf" == datasets.config.HF_DATASETS_CACHE
         assert moved.parent == tmp_path / "hf" / "harness-local"
         assert any(moved.rglob("*.arrow"))
-        (folder / "test.jsonl").write_text('{"s": "a"}\n')
-        with local_folder_cache(folder):
+        rewrite('{"s": "x"}\n{"s": "y"}\n')  # same size and mtime, other rows
+        with local_folder_cache(folder_fingerprint(folder)):
             assert moved != datasets.config.HF_DATASETS_CACHE  # other content, other cache
-            assert datasets.load_dataset(str(folder), split="test").num_rows == 1
+            assert rows() == ["x", "y"]
+        patch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "plain")
+        assert rows() == ["x", "y"]
+        rewrite('{"s": "a"}\n{"s": "b"}\n')
+        assert rows() == ["x", "y"]  # datasets' own cache: the stale rows
 
 
 # --- hydra ---------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_classification_labels_are_encoded_like_the_hub(tiny_data_root: Path) ->
 def test_harness_loads_columns_as_lists_with_the_same_values(tiny_data_root: Path) -> None:
     """datasets' lazy Column is swapped for a list (mteb's classification indexes it per row)."""
     task = mteb.get_task("Banking77Classification")
-    assert load_task_data(task, str(tiny_data_root)) == "local"
+    assert load_task_data(task, str(tiny_data_root)).source == "local"
     train = task.dataset["train"]
     assert isinstance(train, EagerColumnDataset)
     labels = train["label"]
@@ -103,7 +103,7 @@ def test_the_rows_loaded_are_those_of_this_root_as_last_imported(tmp_path: Path)
 
     def rows(root: Path) -> int:
         task = mteb.get_task("BIOSSES")
-        assert load_task_data(task, str(root)) == "local"
+        assert load_task_data(task, str(root)).source == "local"
         return task.dataset["test"].num_rows
 
     import_dataset(write_biosses(tmp_path / "twenty", 20), tmp_path / "one")

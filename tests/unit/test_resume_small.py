@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mteb
 import pytest
-from support import MINILM, MINILM_REVISION, cli, run_settings
+from support import MINILM, MINILM_REVISION, cli, run_settings, write_files
 
 from harness.results import read_task_result, run_folder
 from harness.status import FAILED_DIR, RUNNING_DIR
@@ -26,9 +26,11 @@ def _run(capsys: pytest.CaptureFixture[str], data_root: Path, out: Path, cache: 
 def test_rerun_evaluates_only_missing_tasks(tiny_data_root: Path, tiny_results: Path,
                                             tiny_cache: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A result with its protocol record is kept; the other task is scored (from the warm
+    cache) and equals the first run's."""
     folder = run_folder(tmp_path, MINILM, MINILM_REVISION)
-    folder.mkdir(parents=True)
-    (folder / "BIOSSES.json").write_bytes((tiny_results / "BIOSSES.json").read_bytes())
+    for name in ("BIOSSES.json", ".protocol/BIOSSES.json"):
+        write_files(folder, {name: (tiny_results / name).read_bytes()})
     stamp = (folder / "BIOSSES.json").stat().st_mtime_ns
     code, out, err = _run(capsys, tiny_data_root, tmp_path, tiny_cache)
     assert code == 0, err

@@ -23,6 +23,7 @@ from support import (
     assert_same_tables,
     cli,
     run_settings,
+    write_files,
 )
 
 from harness.cache import EmbeddingCache
@@ -203,12 +204,12 @@ def test_runner_records_failure_and_status_reports_it(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from harness import cli, runner
 
-    def broken(task, data_root):
+    def broken(task, data_root, identity):
         raise RuntimeError(f"cannot read {task.metadata.name}")
 
     done = run_folder(tmp_path, MODEL, MINILM_REVISION)
-    done.mkdir(parents=True)
-    (done / "BIOSSES.json").write_bytes((tiny_results / "BIOSSES.json").read_bytes())
+    for name in ("BIOSSES.json", ".protocol/BIOSSES.json"):
+        write_files(done, {name: (tiny_results / name).read_bytes()})
     monkeypatch.setattr(runner, "load_task_data", broken)
     with pytest.raises(RuntimeError):
         evaluate(load_config(["tasks.names=[BIOSSES,STS12]",

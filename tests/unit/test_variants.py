@@ -12,19 +12,20 @@ from harness.errors import UsageError
 from harness.models.quantize import bytes_per_vector
 from harness.results import FLOAT32, run_folder, run_folder_of
 
-CASES = [(None, "none", "rev", None), (256, "none", "rev/experiments/dim_256", "dim 256"),
-         (256, "int8", "rev/experiments/dim_256_int8", "dim 256, int8"),
-         (None, "ubinary", "rev/experiments/ubinary", "ubinary"),
-         (64, "ubinary", "rev/experiments/dim_64_ubinary", "dim 64, ubinary")]
+REV = "abc1234"
+CASES = [(None, "none", REV, None), (256, "none", f"{REV}/experiments/dim_256", "dim 256"),
+         (256, "int8", f"{REV}/experiments/dim_256_int8", "dim 256, int8"),
+         (None, "ubinary", f"{REV}/experiments/ubinary", "ubinary"),
+         (64, "ubinary", f"{REV}/experiments/dim_64_ubinary", "dim 64, ubinary")]
 
 
 @pytest.mark.parametrize(("dim", "quantize", "relative", "variant"), CASES)
 def test_run_folders_name_and_parse_every_variant(dim, quantize, relative, variant):
     root = Path("/results")
-    folder = run_folder(root, "org/model", "rev", dim, quantize)
+    folder = run_folder(root, "org/model", REV, dim, quantize)
     assert folder == root / "org__model" / relative
     run = run_folder_of(root, folder)
-    assert (run.model, run.revision, run.dim, run.quantize) == ("org/model", "rev", dim, quantize)
+    assert (run.model, run.revision, run.dim, run.quantize) == ("org/model", REV, dim, quantize)
     assert run.label == ("org/model" if variant is None else f"org/model ({variant})")
 
 

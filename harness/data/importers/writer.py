@@ -10,6 +10,7 @@ from pathlib import Path, PurePath
 
 import yaml
 
+from harness.data.fingerprint import CHECKSUMS_NAME, write_checksums
 from harness.data.importers.base import MARKER_NAME, Converted, Row, Table
 from harness.errors import UsageError
 
@@ -26,7 +27,8 @@ def safe_join(root: Path, relative: str) -> Path:
 def write_mirror(
     converted: Converted, out: Path, repo_path: str, marker: dict[str, object]
 ) -> Path:
-    """Write ``out/<repo_path>/`` (data files, dataset card, import marker); return the folder.
+    """Write ``out/<repo_path>/`` (data files, dataset card, import marker, ``CHECKSUMS.json``);
+    return the folder.
 
     Everything is written into a hidden sibling folder first and renamed into place at the end, so
     an interrupted import never leaves a folder that looks complete.
@@ -42,6 +44,7 @@ def write_mirror(
             _write_rows(safe_join(staging, table.path), table.rows)
         (staging / "README.md").write_text(_card(converted.tables, repo_path, marker), "utf-8")
         (staging / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", "utf-8")
+        write_checksums(staging)
         _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -72,7 +75,8 @@ def _card(tables: list[Table], repo_path: str, marker: dict[str, object]) -> str
     return (
         f"---\n{front}---\n# {repo_path} (offline mirror)\n\n"
         f"Written by `harness data import` for the mteb task {marker['task']} "
-        f"(dataset revision {marker['dataset_revision']}) from {marker['source']}.\n"
+        f"(dataset revision {marker['dataset_revision']}); `{CHECKSUMS_NAME}` holds the sha256 "
+        "of each file.\n"
     )
 
 
