@@ -29,6 +29,13 @@ MINILM_REVISION = "8b3219a92973c328a8e22fadcfa821b5dc75636a"  # its weights are 
 QUICK_TASKS = ["STSBenchmark", "STS12", "STS13", "BIOSSES", "SciFact", "Banking77Classification"]
 
 
+def minilm_folder(output_dir: Path) -> Path:
+    """The run folder of the embedded model's default dim under ``output_dir``."""
+    from harness.results import run_folder
+
+    return run_folder(output_dir, MINILM, MINILM_REVISION)
+
+
 def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
     """Write ``{relative name: text or bytes}`` under ``folder`` (text as UTF-8, lone surrogates
     kept so hostile-input tests can write them); returns ``folder``."""

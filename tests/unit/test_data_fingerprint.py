@@ -15,14 +15,14 @@ from pathlib import Path
 
 import mteb
 import pytest
-from support import MINILM, cli, run_settings, write_files
+from support import cli, minilm_folder, run_settings, write_files
 from tiny_tasks import write_biosses
 
 from harness.data.fingerprint import CHECKSUMS_NAME, file_digests, fingerprint, folder_fingerprint
 from harness.data.importers import import_dataset
 from harness.data.mirror import data_identity, load_task_data
 from harness.errors import DataError
-from harness.results import read_manifest, read_task_result, run_folder
+from harness.results import read_manifest, read_task_result
 
 BIOSSES_DIR = Path("mteb") / "biosses-sts"
 
@@ -37,7 +37,7 @@ def reversed_biosses(src: Path) -> Path:
 
 
 def _score(out: Path) -> float:
-    return read_task_result(run_folder(out, MINILM, None) / "BIOSSES.json").get_score()
+    return read_task_result(minilm_folder(out) / "BIOSSES.json").get_score()
 
 
 def test_reversed_scores_give_the_negated_spearman(tiny_data_root: Path, tiny_cache: Path,
@@ -55,7 +55,7 @@ def test_reversed_scores_give_the_negated_spearman(tiny_data_root: Path, tiny_ca
         scores[name] = _score(tmp_path / name)
     assert 0.3 < scores["released"] < 1
     assert scores["reversed"] == pytest.approx(-scores["released"], abs=1e-6)
-    manifests = {name: read_manifest(run_folder(tmp_path / name, MINILM, None))["tasks"]["BIOSSES"]
+    manifests = {name: read_manifest(minilm_folder(tmp_path / name))["tasks"]["BIOSSES"]
                  for name in scores}
     revision = mteb.get_task("BIOSSES").metadata.dataset["revision"]
     for entry in manifests.values():

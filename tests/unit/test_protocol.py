@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import MINILM, cli, run_settings
+from support import MINILM, cli, minilm_folder, run_settings
 
 from harness import runner
 from harness.protocol import PROTOCOL_DIR, changes, read_protocol, task_protocol
-from harness.results import MANIFEST_NAME, load_scores, read_manifest, read_task_result, run_folder
+from harness.results import MANIFEST_NAME, load_scores, read_manifest, read_task_result
 
 TASK = "tasks.names=[BIOSSES]"
 
@@ -37,7 +37,7 @@ def done(tiny_data_root: Path, tiny_cache: Path,
 def _copy(done: Path, tmp_path: Path) -> tuple[Path, Path]:
     out = tmp_path / "out"
     shutil.copytree(done, out)
-    return out, run_folder(out, MINILM, None)
+    return out, minilm_folder(out)
 
 
 def _no_weights(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,9 +67,9 @@ def test_changed_pooling_stops_then_another_folder_or_overwrite(
     code, stdout, err = cli(capsys, "run", TASK, "model.pooling=cls",
                             *run_settings(tiny_data_root, other, "null"))
     assert code == 0 and "evaluated 1, already done 0" in stdout, err
-    cls = read_task_result(run_folder(other, MINILM, None) / "BIOSSES.json").get_score()
+    cls = read_task_result(minilm_folder(other) / "BIOSSES.json").get_score()
     assert abs(cls - mean) > 1e-4
-    ids = {read_protocol(f, "BIOSSES").id for f in (folder, run_folder(other, MINILM, None))}
+    ids = {read_protocol(f, "BIOSSES").id for f in (folder, minilm_folder(other))}
     assert len(ids) == 2
 
     code, stdout, err = cli(capsys, "run", TASK, "model.pooling=cls", "overwrite=true",
@@ -116,7 +116,7 @@ def test_a_result_without_its_protocol_is_recomputed(done: Path, tiny_data_root:
                                                                    tiny_cache))
     assert code == 0 and "evaluated 1, already done 0, texts encoded 0" in stdout, err
     assert [r.getMessage() for r in caplog.records if "no protocol" in r.getMessage()]
-    assert read_protocol(folder, "BIOSSES") == read_protocol(run_folder(done, MINILM, None),
+    assert read_protocol(folder, "BIOSSES") == read_protocol(minilm_folder(done),
                                                              "BIOSSES")
 
 
@@ -179,7 +179,7 @@ def test_a_garbage_manifest_is_rebuilt_from_the_results(
 def test_table_and_compare_show_the_protocol_of_each_run(
         done: Path, tiny_results: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    folder = run_folder(done, MINILM, None)
+    folder = minilm_folder(done)
     ident = read_protocol(folder, "BIOSSES").id
     code, stdout, err = cli(capsys, "table", str(done), "--format", "csv")
     assert code == 0, err
@@ -193,7 +193,7 @@ def test_table_and_compare_show_the_protocol_of_each_run(
     assert f"(protocol {ident}) vs" in stdout
     mixed = tmp_path / "mixed"
     shutil.copytree(done, mixed)
-    shutil.copy(tiny_results / "STSBenchmark.json", run_folder(mixed, MINILM, None))
+    shutil.copy(tiny_results / "STSBenchmark.json", minilm_folder(mixed))
     code, stdout, err = cli(capsys, "table", str(mixed))  # a result without its record
     assert code == 0 and f"- (1 task), {ident} (1 task)" in stdout, err
 
