@@ -65,18 +65,18 @@ def test_default_dim_is_the_plain_folder(tiny_data_root: Path, tiny_cache: Path,
 
 
 @pytest.mark.parametrize(("args", "relative", "label"), [
-    ((None, "none", "card"), "rev/experiments/card", "org/m (card)"),
-    ((256, "none", "card"), "rev/experiments/card__dim_256", "org/m (card, dim 256)"),
-    ((256, "int8", "card"), "rev/experiments/card__dim_256_int8", "org/m (card, dim 256, int8)"),
-    ((None, "ubinary", None), "rev/experiments/ubinary", "org/m (ubinary)"),
+    ((None, "none", "card"), "abc1234/experiments/card", "org/m (card)"),
+    ((256, "none", "card"), "abc1234/experiments/card__dim_256", "org/m (card, dim 256)"),
+    ((256, "int8", "card"), "abc1234/experiments/card__dim_256_int8", "org/m (card, dim 256, int8)"),
+    ((None, "ubinary", None), "abc1234/experiments/ubinary", "org/m (ubinary)"),
 ])
 def test_experiment_folders_name_and_parse(args: tuple, relative: str, label: str) -> None:
     root = Path("/r")
-    folder = run_folder(root, "org/m", "rev", *args)
+    folder = run_folder(root, "org/m", "abc1234", *args)
     assert folder == root / "org__m" / relative
     parsed = run_folder_of(root, folder)
     assert (parsed.dim, parsed.quantize, parsed.experiment, parsed.label) == (*args, label)
-    assert run_folder_of(root, root / "org__m/rev/experiments/my-run").experiment == "my-run"
+    assert run_folder_of(root, root / "org__m/abc1234/experiments/my-run").experiment == "my-run"
 
 
 def test_old_names_select_the_current_recipe(tmp_path: Path, monkeypatch) -> None:
