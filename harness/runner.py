@@ -132,8 +132,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     try:
         _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
     finally:
+        encoder.close()
         if cache is not None:
-            cache.close()
             summary.cache_hits = cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
         summary.texts_encoded = encoder.texts_encoded
