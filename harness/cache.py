@@ -222,14 +222,15 @@ class EmbeddingCache:
         vectors, found = self.lookup(keys)
         return {key: vectors[i] for i, key in enumerate(keys) if found[i]}
 
-    def contains(self, keys: list[bytes]) -> np.ndarray:
-        """Which ``keys`` are indexed (bool mask), from the index alone: no record is read, so
-        a damaged record counts as present until a lookup finds it damaged."""
+    def contains(self, keys: list[bytes] | np.ndarray) -> np.ndarray:
+        """Which ``keys`` (or rows of an ``(n, 16)`` uint8 array) are indexed, from the index
+        alone: no record is read, so a damaged record counts as present until a lookup finds it
+        damaged."""
         present = np.zeros(len(keys), dtype=bool)
-        if not keys or not self._open(None):
+        if not len(keys) or not self._open(None):
             return present
         assert self._shards is not None
-        prefixes = key_prefixes(key_array(keys))
+        prefixes = key_prefixes(keys if isinstance(keys, np.ndarray) else key_array(keys))
         for shard in self._shards:
             positions, rows = shard.index.candidates(prefixes)
             if shard.damaged:

@@ -102,6 +102,12 @@ def job(cfg: DictConfig) -> None:
     typed = to_run_config(cfg)
     summary = evaluate(typed)
     shard = f" shard {typed.shard}" if typed.shard else ""
+    if summary.encode_only:
+        part = f" encode shard {typed.encode_shard}" if typed.encode_shard else ""
+        print(f"{typed.model.name}{shard}{part}: inputs of {len(summary.encoded_tasks)} task(s), "
+              f"texts encoded {summary.texts_encoded}, already cached {summary.cache_hits}",
+              flush=True)
+        return
     print(f"{typed.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
           f"{len(summary.skipped)}, texts encoded {summary.texts_encoded}", flush=True)
 

@@ -21,7 +21,8 @@ import torch
 from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
-from harness.models.device import resolve_device, resolve_precision
+from harness.encode_jobs import encode_tasks
+from harness.models.device import device_kind, resolve_devices, resolve_precision
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend, resolve_model_path, weights_fingerprint
@@ -39,6 +40,7 @@ from harness.schema import ModelConfig, RunConfig
 from harness.sharding import shard_tasks
 from harness.status import task_markers
 from harness.tasks import task_objects
+from harness.workers import encode_pool
 
 log = logging.getLogger(__name__)
 LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets", "hydra-core",
@@ -58,6 +60,8 @@ class RunSummary:
     texts_encoded: int = 0
     cache_hits: int = 0
     cache_damaged: int = 0
+    encode_only: bool = False
+    encoded_tasks: list[str] = field(default_factory=list)  # encode jobs: inputs stored
 
 
 @functools.cache
@@ -93,7 +97,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     model = cfg.model
     variants = run_variants(cfg)
     summary = RunSummary(folders={
-        v: run_folder(cfg.output_dir, model.name, model.revision, *v) for v in variants})
+        v: run_folder(cfg.output_dir, model.name, model.revision, *v) for v in variants},
+        encode_only=bool(cfg.encode_only or cfg.encode_shard))
     tasks = task_objects(cfg.tasks, cfg.data_root)
     installed = library_versions()
     for folder in summary.folders.values():
@@ -113,7 +118,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     if not todo:
         return summary
 
-    device = resolve_device(cfg.device)
+    devices = resolve_devices(cfg.device, cfg.devices)
+    device = device_kind(devices[0])
     precision = resolve_precision(cfg.precision, model.dtype, device)
     model_dir = resolve_model_path(model)
     projector = DimProjector(model.dim_mode, model_dir, model.normalize, revision=model.revision)
@@ -124,17 +130,21 @@ def evaluate(cfg: RunConfig) -> RunSummary:
                                cfg.cache_storage)
     # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
-        model, lambda: load_backend(model, device, precision), projector,
+        model, lambda: load_backend(model, devices[0], precision), projector,
         batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
         show_progress=cfg.show_progress, cache=cache,
         precision_fallback=cfg.precision_fallback,
+        workers=encode_pool(cfg, devices, precision),
     )
     try:
-        _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
+        if summary.encode_only:
+            encode_tasks(cfg, tasks, todo, encoder, summary)
+        else:
+            _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
     finally:
         encoder.close()
         if cache is not None:
-            summary.cache_hits = cache.stats.hits
+            summary.cache_hits += cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
         summary.texts_encoded = encoder.texts_encoded
     return summary
