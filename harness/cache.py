@@ -162,7 +162,7 @@ class EmbeddingCache:
         if self._shards is not None:
             self._scan()
 
-    def lookup(self, keys: list[bytes], count_hits: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         """``(vectors, found)`` for ``keys``: an ``(n, dim)`` fp32 array (zero rows where not
         found) and a bool mask. Of several copies of a key the first intact one is used (shards
         in order, rows in order); damaged records are skipped and counted once."""
@@ -193,8 +193,7 @@ class EmbeddingCache:
             for start in range(0, len(rows), block):
                 self._read(shard, record, positions[start:start + block],
                            rows[start:start + block], query, vectors, found)
-        if count_hits:
-            self.stats.hits += int(found.sum())
+        self.stats.hits += int(found.sum())
         if len(distinct) == n:
             return vectors, found
         inverse = np.fromiter((slot[key] for key in keys), dtype=np.int64, count=n)

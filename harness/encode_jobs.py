@@ -43,7 +43,8 @@ def shard_mask(keys: list[bytes], shard: tuple[int, int] | None) -> np.ndarray:
 
 def encode_tasks(cfg: RunConfig, tasks: list, todo: dict, encoder: HarnessEncoder,
                  summary: RunSummary) -> None:
-    """Store the inputs of every task in ``todo`` (of this encode shard) that the cache lacks."""
+    """Store the inputs of every task in ``todo`` (of this encode shard) that the cache lacks;
+    the store counts those it already held as hits."""
     shard = parse_shard(cfg.encode_shard, "encode_shard") if cfg.encode_shard else None
 
     def store(prompt: str, texts: list[str], desc: str) -> None:
@@ -51,7 +52,6 @@ def encode_tasks(cfg: RunConfig, tasks: list, todo: dict, encoder: HarnessEncode
         mine = np.flatnonzero(shard_mask(keys, shard)).tolist()
         keys, texts = [keys[i] for i in mine], [texts[i] for i in mine]
         present = encoder.store.contains(keys)
-        summary.cache_hits += int(present.sum())
         missing = np.flatnonzero(~present).tolist()
         encoder.encode_to_store(prompt, [keys[i] for i in missing], [texts[i] for i in missing],
                                 desc)
@@ -64,5 +64,6 @@ def encode_tasks(cfg: RunConfig, tasks: list, todo: dict, encoder: HarnessEncode
         load_task_data(task, cfg.data_root)
         visit_task_inputs(task, encoder, store, cfg.batch_size)
         summary.encoded_tasks.append(name)
+        encoder.forget()
         log.info("%s: %d texts encoded in %.1fs", name, encoder.texts_encoded - before,
                  time.perf_counter() - started)

@@ -143,8 +143,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
             _run_tasks(cfg, tasks, todo, encoder, summary, device, precision)
     finally:
         encoder.close()
+        summary.cache_hits += encoder.store.hits
         if cache is not None:
-            summary.cache_hits += cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
         summary.texts_encoded = encoder.texts_encoded
     return summary

@@ -169,6 +169,7 @@ def serve(number: int, device: str, spec: WorkerSpec, requests: Any, replies: An
                     encoder.encode_to_store(prompt, [k for k, _ in part], [t for _, t in part],
                                             desc)
                     replies.put(("progress", number, len(part)))
+                encoder.forget()  # the run counts hits; this worker need not remember keys
                 replies.put(("done", number, None))
             except Exception as exc:  # reported to the run, which raises it
                 replies.put(("error", number, _portable(exc, device)))

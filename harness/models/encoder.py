@@ -158,7 +158,7 @@ class HarnessEncoder(AbsEncoder):
         missing = np.flatnonzero(~found).tolist()
         wanted = [keys[i] for i in missing]
         self.encode_to_store(prompt, wanted, [texts[i] for i in missing], desc)
-        encoded, stored = self.store.lookup(wanted, count_hits=False)
+        encoded, stored = self.store.lookup(wanted)
         if not stored.all():
             raise HarnessRuntimeError(f"{int((~stored).sum())} vectors encoded for {desc} could "
                                       f"not be read back from {self.store.cache.folder}")
@@ -190,6 +190,7 @@ class HarnessEncoder(AbsEncoder):
         if self.workers is not None:
             self.workers.encode(prompt, items, self.store.location(), desc)
             self.store.refresh()
+            self.store.stored_elsewhere([key for key, _ in items])
             self.texts_encoded += len(items)
             return
         inputs = [prompt + text for _, text in items]
