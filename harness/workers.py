@@ -137,16 +137,18 @@ def serve(number: int, device: str, spec: WorkerSpec, requests: Any, replies: An
     """A worker's loop: encode each request into its store location until ``None`` comes."""
     import torch
 
-    from harness.logs import quiet_libraries
     from harness.models.device import device_kind
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # on Ctrl-C the run stops its workers itself
+    if device_kind(device) == "cpu":
+        torch.set_num_threads(spec.threads)
+
+    from harness.logs import quiet_libraries
     from harness.models.encoder import HarnessEncoder
     from harness.models.heads import DimProjector
     from harness.models.loading import load_backend
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # on Ctrl-C the run stops its workers itself
     quiet_libraries()
-    if device_kind(device) == "cpu":
-        torch.set_num_threads(spec.threads)
     encoder: HarnessEncoder | None = None
     where: StoreLocation | None = None
     try:
