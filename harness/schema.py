@@ -44,6 +44,7 @@ class TasksConfig:
     name: str = "custom"
     benchmark: str | None = None
     names: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)  # tasks left out (e.g. run elsewhere)
     description: str = ""
 
 
