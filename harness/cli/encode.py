@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli import run as run_command
+from harness.cli.run import add_hydra_flags
+from harness.cli.run import run as run_command
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "encode", help="encode a task list's inputs into cache_dir (shard i/n with "
                        "encode_shard=i/n), score nothing")
-    run_command.add_hydra_flags(parser)
+    add_hydra_flags(parser)
     parser.add_argument("overrides", nargs=argparse.REMAINDER,
                         help="as for harness run, e.g. model=e5-mistral-7b-instruct "
                              "tasks=mteb_eng_v1 cache_dir=/shared/cache encode_shard=0/8; with "
@@ -21,4 +22,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_command.run(args, "encode_only=true")
+    return run_command(args, "encode_only=true")

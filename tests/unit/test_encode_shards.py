@@ -11,7 +11,7 @@ import pytest
 from support import MINILM, assert_same_scores, cli, run_settings, write_files
 from tiny_tasks import TINY_TASKS
 
-from harness.api import run
+from harness.api import encode, run
 from harness.cache import cache_entries
 from harness.cache_index import keys_path
 from harness.encode_jobs import shard_mask
@@ -142,7 +142,7 @@ def test_an_encode_job_covers_every_task_type(tmp_path: Path,
                         lambda name: MOCK_TASKS[name]() if name in MOCK_TASKS else registered(name))
     settings = [f"tasks.names=[{','.join(MOCK_TASKS)}]", f"output_dir={tmp_path / 'out'}",
                 f"cache_dir={tmp_path / 'cache'}", "show_progress=false"]
-    stored = run([*settings, "encode_only=true"])
+    stored = encode(settings)
     assert stored.texts_encoded > 0 and len(stored.encoded_tasks) == len(MOCK_TASKS)
     scored = run(settings)
     assert scored.texts_encoded == 0 and len(scored.evaluated) == len(MOCK_TASKS)
