@@ -153,6 +153,11 @@ def launch(request: SweepRequest) -> list[str]:
             _hydra_main([*show, *overrides])
         return []
     _hydra_main(["--multirun", *request.overrides])
+    if all(c.encode_only or c.encode_shard for c in configs):
+        return [f"sweep of {len(jobs)} encode job(s) finished; vectors in {folder} (a "
+                f"'harness run' of the same model and cache_dir scores from them; 'harness status "
+                f"RESULTS --tasks LIST --model RECIPE --cache-dir {folder}' counts them)"
+                for folder in sorted({str(c.cache_dir) for c in configs})]
     return [f"sweep of {len(jobs)} job(s) finished; results under {folder} "
             f"('harness table {folder}', 'harness status {folder} --tasks LIST')"
             for folder in sorted({str(c.output_dir) for c in configs})]
