@@ -48,6 +48,7 @@ class EncodePool:
         self.show_progress = show_progress
         self._workers: list[tuple[Any, Any]] = []  # (process, its request queue)
         self._replies: Any = None
+        self._interrupted = False  # a request was abandoned: stop the workers at once
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")  # CUDA cannot be used after fork
@@ -88,6 +89,9 @@ class EncodePool:
                     busy.discard(number)
                 else:
                     raise value
+        except BaseException:  # an error, Ctrl-C: the other workers' requests are abandoned
+            self._interrupted = True
+            raise
         finally:
             progress.close()
 
@@ -99,11 +103,12 @@ class EncodePool:
                     "vectors it stored are kept, rerun to resume")
 
     def close(self) -> None:
-        """Stop the workers (each closes its shard first)."""
+        """Stop the workers: each closes its shard after its request, or at once after an
+        error or interruption (what a worker stored is flushed batch by batch)."""
         for _, requests in self._workers:
             requests.put(None)
         for process, _ in self._workers:
-            process.join(timeout=60)
+            process.join(timeout=1 if self._interrupted else 60)
             if process.is_alive():
                 process.terminate()
                 process.join()
