@@ -23,6 +23,8 @@ so an upgrade that breaks one fails there, by name.
   ``instruction_template`` / ``prompts_dict`` / ``apply_instruction_to_passages`` /
   ``add_eos_token`` / ``max_seq_length`` and its ``get_task_instruction``;
   ``SentenceTransformerEncoderWrapper``'s ``model_prompts`` and ``_resolve_prompt``).
+- mteb: what ``SearchEncoderWrapper``'s full-corpus search does with a similarity of no columns
+  (nothing to merge: the encode jobs' retrieval without scoring).
 """
 
 from __future__ import annotations
@@ -358,3 +360,33 @@ def mteb_recipe_prompts(meta: Any) -> dict[str, str] | None:
         document = template if kwargs.get("apply_instruction_to_passages", True) else ""
         return {"query": template, "symmetric": template, "document": document}
     return None
+
+class _NoColumns:
+    """An encoder whose similarity has no columns: mteb's full-corpus search scores nothing."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.mteb_model_meta = model.mteb_model_meta
+
+    def encode(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model.encode(*args, **kwargs)
+
+    def similarity(self, queries: Any, documents: Any) -> Any:
+        import torch
+
+        return torch.zeros((len(queries), 0))
+
+
+def unscored_search(model: Any, corpus: Any, index_kwargs: dict, queries: Any,
+                    top_ranked: Any, **search_kwargs: Any) -> dict:
+    """Every query and document of one retrieval split through ``model.encode`` exactly as
+    mteb's ``SearchEncoderWrapper`` sends them, nothing scored: in a full-corpus search the
+    wrapper sees a similarity with no columns, so the per-chunk ``topk`` of
+    ``chunked_full_corpus_search`` keeps nothing and its heap merge (the costly part at
+    MSMARCO scale) has nothing to merge; every query's result is empty. A reranking split
+    (``top_ranked``) goes through as it is: it scores only its few candidates."""
+    from mteb.models import SearchEncoderWrapper
+
+    searcher = SearchEncoderWrapper(_NoColumns(model) if top_ranked is None else model)
+    searcher.index(corpus, **index_kwargs)
+    return searcher.search(queries, top_ranked=top_ranked, **search_kwargs)

@@ -56,6 +56,7 @@ __all__ = [
     "compare",
     "compare_runs",
     "diff",
+    "encode",
     "explain",
     "export",
     "import_data",
@@ -164,13 +165,41 @@ def list_tasks(data_root: str | None = None) -> str:
 
 
 def status(results_dir: str | Path, tasks: str, model: str | None = None,
-           stale_after: str = "30m") -> str:
-    """``harness status``: per model how many tasks are done/running/dead/failed/missing."""
+           stale_after: str = "30m", cache_dir: str | None = None,
+           data_root: str | None = None) -> str:
+    """``harness status``: per model how many tasks are done/running/dead/failed/missing; with
+    ``cache_dir`` (and ``model`` a recipe) also per task how many of its inputs are cached."""
     from harness.status import render_status, status_table
 
-    table = status_table(results_dir, list(task_list_types(tasks)), model=model,
-                         stale_after=parse_duration(stale_after))
-    return render_status(table)
+    parts = []
+    if cache_dir is None or Path(results_dir).is_dir():
+        table = status_table(results_dir, list(task_list_types(tasks)), model=model,
+                             stale_after=parse_duration(stale_after))
+        parts.append(render_status(table))
+    if cache_dir is not None:
+        parts.append(_cache_coverage(tasks, model, cache_dir, data_root))
+    return "\n\n".join(parts)
+
+
+def _cache_coverage(tasks: str, model: str | None, cache_dir: str,
+                    data_root: str | None) -> str:
+    from harness.config import config_options
+    from harness.coverage import coverage_table
+
+    recipes = config_options("model")
+    if model not in recipes:
+        raise UsageError(f"--cache-dir needs --model RECIPE (its prompts make the inputs), got "
+                         f"{model!r}; valid recipes: {', '.join(recipes)}")
+    cfg = load_config([f"model={model}", f"tasks={tasks}",
+                       *([f"data_root={data_root}"] if data_root else [])])
+    table = coverage_table(cfg, cache_dir)
+    return f"inputs cached in {cache_dir}:\n\n" + table.to_markdown(index=False)
+
+
+def encode(overrides: list[str] | None = None) -> RunSummary:
+    """``harness encode``: store the task list's inputs (shard ``encode_shard=i/n`` of them) in
+    ``cache_dir``, score nothing."""
+    return run(["encode_only=true", *(overrides or [])])
 
 
 def parse_duration(text: str) -> float:

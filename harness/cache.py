@@ -7,6 +7,9 @@ so concurrent runs never write the same file. A shard is a sequence of fixed-siz
 
     key (16 bytes: sha256 of prompt and text) | vector (dim x fp32 or fp16) | crc32 of both
 
+with a ``.keys`` sidecar of its records' keys, from which the index is built
+(:mod:`harness.cache_index`: sorted key prefixes per shard, 12 bytes an entry, binary search).
+
 A run killed mid-write leaves at most one partial record at a shard's end, which is ignored; a
 record whose checksum does not match (a flipped bit) is reported and recomputed, never used (an
 intact copy of the same key, written when it was recomputed, is preferred from then on). Entries a
@@ -33,11 +36,20 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.cache_index import (
+    KEY_BYTES,
+    ShardIndex,
+    key_array,
+    key_prefixes,
+    keys_path,
+    read_keys,
+    read_rows,
+)
 from harness.errors import UsageError, unknown_choice
 from harness.fileio import atomic_write_text, read_json
 
 STORAGE_DTYPES = {"fp32": np.float32, "fp16": np.float16}
-KEY_BYTES = 16
+READ_BLOCK_BYTES = 16 << 20  # records read at once by a lookup
 IDENTITY_FILE = "identity.json"
 SHARD_GLOB = "shard-*.bin"
 UNREADABLE = "(unreadable identity.json)"
@@ -140,6 +152,15 @@ def _identity_problem(folder: Path, identity: dict, storage: str) -> str | None:
     return None
 
 
+@dataclass
+class _Shard:
+    """One shard file as this handle knows it: its index and the rows found damaged."""
+
+    path: Path
+    index: ShardIndex = field(default_factory=ShardIndex)
+    damaged: set[int] = field(default_factory=set)
+
+
 class EmbeddingCache:
     """The cache of one model identity; opened lazily once the vector dim is known."""
 
@@ -150,17 +171,16 @@ class EmbeddingCache:
         self.storage = storage
         self.folder = Path(cache_dir).expanduser() / namespace_of(self.identity)
         self.stats = CacheStats()
-        self._index: dict[bytes, tuple[int, int]] | None = None
-        self._shards: list[np.ndarray] = []
+        self._shards: list[_Shard] | None = None  # in lookup order; this process's own last
         self._writer = None
-        self._own: tuple[int, Path] | None = None  # this process's shard: number and path
-        self._own_rows = 0
+        self._keys_writer = None
+        self._own: _Shard | None = None
         self._dim: int | None = None
 
     # reading ---------------------------------------------------------------------------------
     def _open(self, dim: int | None) -> bool:
         """Index the shards; ``dim`` None means "whatever was stored" (False if nothing was)."""
-        if self._index is not None:
+        if self._shards is not None:
             return True
         if dim is None:
             dim = _stored_dim(self.folder)
@@ -175,63 +195,115 @@ class EmbeddingCache:
                                             "rewritten with the next vector stored")
                 return False
         self._dim = dim
-        self._index = {}
-        record = _record_dtype(dim, self.storage)
-        for path in sorted(self.folder.glob(SHARD_GLOB)):
-            size = path.stat().st_size
-            count, torn = divmod(size, record.itemsize)
-            self.stats.torn_bytes += torn
-            if torn:
-                self.stats.torn_in[path.name] = torn
-            if count == 0:
-                continue
-            shard = np.memmap(path, dtype=record, mode="r", shape=(count,))
-            number = len(self._shards)
-            self._shards.append(shard)
-            for row, key in enumerate(shard["key"]):
-                key = bytes(key)
-                first = self._index.get(key)
-                if first is None or not self._intact(*first):
-                    self._index[key] = (number, row)
+        self._shards = []
+        self._scan()
         return True
 
-    def _record(self, number: int, row: int) -> np.ndarray:
-        """One record (as a length-1 array); this process's shard is re-mapped as it grows."""
-        if self._own is not None and number == self._own[0] and row >= len(self._shards[number]):
-            self._shards[number] = np.memmap(self._own[1], dtype=self._shards[number].dtype,
-                                             mode="r", shape=(self._own_rows,))
-        return np.asarray(self._shards[number][row: row + 1])
+    def _scan(self) -> None:
+        """Index shard files new since the last scan, and rows other writers appended since."""
+        assert self._shards is not None and self._dim is not None
+        record = _record_dtype(self._dim, self.storage)
+        known = {shard.path: shard for shard in self._shards}
+        for path in sorted(self.folder.glob(SHARD_GLOB)):
+            shard = known.get(path)
+            if shard is self._own and shard is not None:
+                continue
+            count, torn = divmod(path.stat().st_size, record.itemsize)
+            if shard is None:
+                self.stats.torn_bytes += torn
+                if torn:
+                    self.stats.torn_in[path.name] = torn
+                shard = _Shard(path)
+                self._shards.append(shard)
+            if count > shard.index.size:
+                shard.index.add(read_keys(path, record, shard.index.size, count))
 
-    def _intact(self, number: int, row: int) -> bool:
-        """Whether a record's checksum matches; a damaged one is counted."""
-        record = self._record(number, row)
-        if _crc(record)[0] == record["crc"][0]:
-            return True
-        self.stats.damaged += 1
-        shard = Path(getattr(self._shards[number], "filename", None) or "own shard").name
-        self.stats.damaged_in[shard] = self.stats.damaged_in.get(shard, 0) + 1
-        return False
+    def refresh(self) -> None:
+        """See what other processes (e.g. this run's device workers) have stored since."""
+        if self._shards is not None:
+            self._scan()
+
+    def lookup(self, keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """``(vectors, found)`` for ``keys``: an ``(n, dim)`` fp32 array (zero rows where not
+        found) and a bool mask. Of several copies of a key the first intact one is used (shards
+        in order, rows in order); damaged records are skipped and counted once."""
+        n = len(keys)
+        if not self._open(None):
+            return np.zeros((n, 0), dtype=np.float32), np.zeros(n, dtype=bool)
+        assert self._shards is not None and self._dim is not None
+        slot: dict[bytes, int] = {}
+        for key in keys:
+            slot.setdefault(key, len(slot))
+        distinct = list(slot)
+        query = key_array(distinct)
+        prefixes = key_prefixes(query)
+        vectors = np.zeros((len(distinct), self._dim), dtype=np.float32)
+        found = np.zeros(len(distinct), dtype=bool)
+        record = _record_dtype(self._dim, self.storage)
+        block = max(1, READ_BLOCK_BYTES // record.itemsize)
+        for shard in self._shards:
+            todo = np.flatnonzero(~found)
+            if not len(todo):
+                break
+            positions, rows = shard.index.candidates(prefixes[todo])
+            if shard.damaged:
+                usable = ~np.isin(rows, np.fromiter(shard.damaged, dtype=np.int64))
+                positions, rows = positions[usable], rows[usable]
+            order = np.argsort(rows, kind="stable")
+            positions, rows = todo[positions[order]], rows[order]
+            for start in range(0, len(rows), block):
+                self._read(shard, record, positions[start:start + block],
+                           rows[start:start + block], query, vectors, found)
+        self.stats.hits += int(found.sum())
+        if len(distinct) == n:
+            return vectors, found
+        inverse = np.fromiter((slot[key] for key in keys), dtype=np.int64, count=n)
+        return vectors[inverse], found[inverse]
+
+    def _read(self, shard: _Shard, record: np.dtype, positions: np.ndarray, rows: np.ndarray,
+              query: np.ndarray, vectors: np.ndarray, found: np.ndarray) -> None:
+        """Read candidate ``rows`` (ascending) and fill ``vectors``/``found`` at ``positions``
+        from each one that is intact and holds the queried key."""
+        unique_rows = np.unique(rows)  # two queried keys may share a prefix, so a row
+        records = read_rows(shard.path, record, unique_rows)[np.searchsorted(unique_rows, rows)]
+        intact = _crc(records) == records["crc"]
+        if not intact.all():
+            bad = {int(row) for row in rows[~intact]} - shard.damaged
+            shard.damaged |= bad
+            self.stats.damaged += len(bad)
+            name = shard.path.name
+            self.stats.damaged_in[name] = self.stats.damaged_in.get(name, 0) + len(bad)
+        stored = np.ascontiguousarray(records["key"]).view(np.uint8).reshape(-1, KEY_BYTES)
+        good = intact & (stored == query[positions]).all(axis=1) & ~found[positions]
+        chosen, at = np.unique(positions[good], return_index=True)  # lowest row per key
+        vectors[chosen] = records["vec"][np.flatnonzero(good)[at]]
+        found[chosen] = True
 
     def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         """Vectors found for ``keys`` (fp32); damaged records are skipped and counted."""
-        if not self._open(None):
-            return {}
-        assert self._index is not None
-        found: dict[bytes, np.ndarray] = {}
-        for key in keys:
-            where = self._index.get(key)
-            if where is None:
-                continue
-            if not self._intact(*where):
-                del self._index[key]
-                continue
-            found[key] = np.asarray(self._record(*where)["vec"][0], dtype=np.float32)
-        self.stats.hits += len(found)
-        return found
+        vectors, found = self.lookup(keys)
+        return {key: vectors[i] for i, key in enumerate(keys) if found[i]}
+
+    def contains(self, keys: list[bytes] | np.ndarray) -> np.ndarray:
+        """Which ``keys`` (or rows of an ``(n, 16)`` uint8 array) are indexed, from the index
+        alone: no record is read, so a damaged record counts as present until a lookup finds it
+        damaged."""
+        present = np.zeros(len(keys), dtype=bool)
+        if not len(keys) or not self._open(None):
+            return present
+        assert self._shards is not None
+        prefixes = key_prefixes(keys if isinstance(keys, np.ndarray) else key_array(keys))
+        for shard in self._shards:
+            positions, rows = shard.index.candidates(prefixes)
+            if shard.damaged:
+                positions = positions[~np.isin(rows, list(shard.damaged))]
+            present[positions] = True
+        return present
 
     # writing ---------------------------------------------------------------------------------
     def put(self, keys: list[bytes], vectors: np.ndarray) -> None:
-        """Append entries to this process's shard and flush them to the OS."""
+        """Append entries to this process's shard (and their keys to its sidecar) and flush
+        them to the OS."""
         if not keys:
             return
         dim = vectors.shape[1]
@@ -242,31 +314,38 @@ class EmbeddingCache:
         records["key"] = [np.void(k) for k in keys]
         records["vec"] = vectors.astype(STORAGE_DTYPES[self.storage])
         records["crc"] = _crc(records)
-        if self._writer is None:
+        assert self._shards is not None
+        if self._own is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             if _stored_dim(self.folder) != dim or self.stats.identity_note:
                 atomic_write_text(self.folder / IDENTITY_FILE,
                                   json.dumps({**self.identity, "dim": dim}, indent=2))
             name = f"shard-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
-            path = self.folder / name
-            self._writer = path.open("ab")
-            self._own = (len(self._shards), path)
-            self._shards.append(np.zeros(0, dtype=records.dtype))
+            self._own = _Shard(self.folder / name)
+            self._shards.append(self._own)
+            self._writer = self._own.path.open("ab")
+            self._keys_writer = keys_path(self._own.path).open("ab")
+        assert self._writer is not None and self._keys_writer is not None
         self._writer.write(records.tobytes())
         self._writer.flush()
-        assert self._index is not None and self._own is not None
-        for offset, key in enumerate(keys):
-            self._index[key] = (self._own[0], self._own_rows + offset)
-        self._own_rows += len(keys)
+        self._keys_writer.write(b"".join(keys))
+        self._keys_writer.flush()
+        self._own.index.add(key_array(keys))
         self.stats.written += len(keys)
 
+    def index_bytes(self) -> int:
+        """Memory held by the index of every shard (0 before the cache is opened)."""
+        return sum(shard.index.nbytes for shard in self._shards or [])
+
     def close(self) -> None:
-        """Flush and close this process's shard."""
-        if self._writer is not None:
-            self._writer.flush()
-            os.fsync(self._writer.fileno())
-            self._writer.close()
-            self._writer = None
+        """Flush and close this process's shard and its sidecar."""
+        for attr in ("_writer", "_keys_writer"):
+            handle = getattr(self, attr)
+            if handle is not None:
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+                setattr(self, attr, None)
 
 
 @dataclass

@@ -311,7 +311,7 @@ def _check_positive(name: str, value: int) -> None:
 def validate(cfg: RunConfig) -> None:
     """Check values that have a fixed set of choices or a valid range."""
     from harness.cache import STORAGE_DTYPES
-    from harness.models.device import AUTOCASTS, DEVICES, PRECISIONS, TORCH_DTYPES
+    from harness.models.device import AUTOCASTS, PRECISIONS, TORCH_DTYPES
     from harness.models.encoder import SIMILARITIES
     from harness.models.heads import DIM_MODES
     from harness.models.loading import BACKENDS, PADDING_SIDES
@@ -329,7 +329,6 @@ def validate(cfg: RunConfig) -> None:
     _check_choice("dim_mode", model.dim_mode, DIM_MODES)
     _check_choice("padding_side", model.padding_side, PADDING_SIDES)
     _check_choice("similarity", model.similarity, SIMILARITIES)
-    _check_choice("device", cfg.device, DEVICES)
     _check_choice("precision", cfg.precision, PRECISIONS)
     _check_choice("cache_storage", cfg.cache_storage, STORAGE_DTYPES)
     for quantize in cfg.quantize or []:
@@ -340,6 +339,7 @@ def validate(cfg: RunConfig) -> None:
         from harness.sharding import parse_shard
 
         parse_shard(cfg.shard)
+    _check_encoding(cfg)
     if model.max_length < 2:
         raise UsageError(f"model.max_length must be at least 2, got {model.max_length}")
     _check_prompts(model.prompts)
@@ -364,6 +364,19 @@ def validate(cfg: RunConfig) -> None:
         raise UsageError(
             f"data_root {cfg.data_root!r} does not exist; create it with "
             f"'harness data import SRC --out {cfg.data_root}'")
+
+
+def _check_encoding(cfg: RunConfig) -> None:
+    """Encode jobs need a cache to fill; devices must be valid names of one kind."""
+    from harness.models.device import check_devices
+    from harness.sharding import parse_shard
+
+    if cfg.encode_shard is not None:
+        parse_shard(cfg.encode_shard, "encode_shard")
+    if (cfg.encode_only or cfg.encode_shard) and not cfg.cache_dir:
+        raise UsageError("encode_only/encode_shard store vectors for later runs in cache_dir, "
+                         "but cache_dir is null; set cache_dir=DIR")
+    check_devices(cfg.device, cfg.devices)
 
 
 def run_variants(cfg: RunConfig) -> list[tuple[int | None, str]]:

@@ -130,6 +130,12 @@ def job(cfg: DictConfig) -> None:
         overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
         raise JobFailed(exc, overrides) from exc
     shard = f" shard {typed.shard}" if typed.shard else ""
+    if summary.encode_only:
+        part = f" encode shard {typed.encode_shard}" if typed.encode_shard else ""
+        print(f"{typed.model.name}{shard}{part}: inputs of {len(summary.encoded_tasks)} task(s), "
+              f"texts encoded {summary.texts_encoded}, already cached {summary.cache_hits}",
+              flush=True)
+        return
     print(f"{typed.model.name}{shard}: evaluated {len(summary.evaluated)}, already done "
           f"{len(summary.skipped)}, texts encoded {summary.texts_encoded}", flush=True)
 
@@ -220,6 +226,11 @@ def launch(request: SweepRequest) -> list[str]:
         _hydra_main(["--multirun", *request.overrides])
     except JobFailed as failed:
         raise failed.one_line() from failed.error
+    if all(c.encode_only or c.encode_shard for c in configs):
+        return [f"sweep of {len(jobs)} encode job(s) finished; vectors in {folder} (a "
+                f"'harness run' of the same model and cache_dir scores from them; 'harness status "
+                f"RESULTS --tasks LIST --model RECIPE --cache-dir {folder}' counts them)"
+                for folder in sorted({str(c.cache_dir) for c in configs})]
     return [f"sweep of {len(jobs)} job(s) finished; results under {folder} "
             f"('harness table {folder}', 'harness status {folder} --tasks LIST')"
             for folder in sorted({str(c.output_dir) for c in configs})]

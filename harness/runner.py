@@ -21,9 +21,15 @@ import torch
 from harness.cache import EmbeddingCache
 from harness.config import run_variants
 from harness.data.mirror import load_task_data
+from harness.encode_jobs import encode_tasks
 from harness.layout import check_same_model, run_folders
 from harness.manifest import manifest_tasks
-from harness.models.device import resolve_autocast, resolve_device, resolve_precision
+from harness.models.device import (
+    device_kind,
+    resolve_autocast,
+    resolve_devices,
+    resolve_precision,
+)
 from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.limits import check_max_length
@@ -47,6 +53,7 @@ from harness.schema import ModelConfig, RunConfig
 from harness.sharding import shard_tasks
 from harness.status import task_markers
 from harness.tasks import task_objects
+from harness.workers import encode_pool
 
 log = logging.getLogger(__name__)
 LIBRARIES = ("mteb", "sentence-transformers", "transformers", "torch", "datasets", "hydra-core",
@@ -64,6 +71,8 @@ class RunSummary:
     cache_hits: int = 0
     cache_damaged: int = 0
     cache_problems: str | None = None  # damaged records, torn tails, a rewritten identity
+    encode_only: bool = False
+    encoded_tasks: list[str] = field(default_factory=list)  # encode jobs: inputs stored
 
 
 @functools.cache
@@ -94,7 +103,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
     model = cfg.model
     check_run_folders(cfg.output_dir, cfg.cache_dir)
     variants = run_variants(cfg)
-    summary = RunSummary(folders=run_folders(cfg))
+    summary = RunSummary(folders=run_folders(cfg),
+                         encode_only=bool(cfg.encode_only or cfg.encode_shard))
     weights = check_same_model(list(summary.folders.values()), resolve_model_path(model))
     tasks = task_objects(cfg.tasks, cfg.data_root)
     installed = library_versions()
@@ -104,7 +114,8 @@ def evaluate(cfg: RunConfig) -> RunSummary:
             log.warning(drift)
     if cfg.shard:
         tasks = shard_tasks(tasks, cfg.shard)
-    device = resolve_device(cfg.device)
+    devices = resolve_devices(cfg.device, cfg.devices)
+    device = device_kind(devices[0])
     precision = resolve_precision(cfg.precision, model.dtype, device)
     autocast = resolve_autocast(model.autocast, cfg.precision, precision, device)
     model_dir = resolve_model_path(model)
@@ -122,17 +133,21 @@ def evaluate(cfg: RunConfig) -> RunSummary:
         cache = EmbeddingCache(cfg.cache_dir, identity, cfg.cache_storage)
     # the weights load on the first text that needs encoding: a fully cached run never loads them
     encoder = HarnessEncoder(
-        model, lambda: load_backend(model, device, precision, autocast), projector,
+        model, lambda: load_backend(model, devices[0], precision, autocast), projector,
         batch_size=cfg.batch_size, max_batch_tokens=cfg.max_batch_tokens,
         show_progress=cfg.show_progress, cache=cache,
         precision_fallback=cfg.precision_fallback,
+        workers=encode_pool(cfg, devices, precision, autocast),
     )
     try:
-        _run_tasks(cfg, tasks, plan, encoder, summary, device, precision, weights)
+        if summary.encode_only:
+            encode_tasks(cfg, tasks, plan.todo, encoder, summary)
+        else:
+            _run_tasks(cfg, tasks, plan, encoder, summary, device, precision, weights)
     finally:
+        encoder.close()
+        summary.cache_hits += encoder.store.hits
         if cache is not None:
-            cache.close()
-            summary.cache_hits = cache.stats.hits
             summary.cache_damaged = cache.stats.damaged
             summary.cache_problems = cache.stats.problems(cache.folder)
             if summary.cache_problems:

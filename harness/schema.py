@@ -52,6 +52,7 @@ class TasksConfig:
     name: str = "custom"
     benchmark: str | None = None
     names: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)  # tasks left out (e.g. run elsewhere)
     description: str = ""
 
 
@@ -76,3 +77,6 @@ class RunConfig:
     max_batch_tokens: int = 16384  # padded tokens per batch at most
     precision_fallback: bool = False  # on NaN/Inf in fp16/bf16, redo that batch in fp32
     shard: str | None = None  # "i/n": only shard i of n of the task list (cost-balanced)
+    encode_only: bool = False  # store the task list's inputs in cache_dir, score nothing
+    encode_shard: str | None = None  # "i/n": only shard i of n of the inputs (implies encode_only)
+    devices: list[str] | None = None  # one worker per device, e.g. [cuda:0,cuda:1] or [cpu,cpu]

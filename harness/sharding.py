@@ -21,11 +21,12 @@ FALLBACK_COST = 1e7  # characters: about a mid-sized retrieval task, for tasks w
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``; anything else is a UsageError."""
+def parse_shard(text: str, name: str = "shard") -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``; anything else is a UsageError naming the
+    setting ``name``."""
     match = _SHARD.match(str(text).strip())
     if not match or not int(match.group(1)) < int(match.group(2)):
-        raise UsageError(f"shard must look like i/n with 0 <= i < n (e.g. shard=0/3), "
+        raise UsageError(f"{name} must look like i/n with 0 <= i < n (e.g. {name}=0/3), "
                            f"got {text!r}")
     return int(match.group(1)), int(match.group(2))
 

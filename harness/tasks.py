@@ -34,7 +34,19 @@ def mteb_task(name: str) -> AbsTask:
 
 
 def task_objects(tasks: TasksConfig, data_root: str | None = None) -> list[AbsTask]:
-    """The mteb tasks of a task-list config (benchmark tasks keep the benchmark's subsets)."""
+    """The mteb tasks of a task-list config (benchmark tasks keep the benchmark's subsets),
+    without those in ``tasks.exclude``."""
+    chosen = _listed_tasks(tasks, data_root)
+    if not tasks.exclude:
+        return chosen
+    listed = {t.metadata.name for t in chosen}
+    unknown = [name for name in tasks.exclude if name not in listed]
+    if unknown:
+        raise unknown_choice(f"task to exclude from {tasks.name!r}", unknown[0], listed)
+    return [t for t in chosen if t.metadata.name not in set(tasks.exclude)]
+
+
+def _listed_tasks(tasks: TasksConfig, data_root: str | None) -> list[AbsTask]:
     from harness.longtext import is_longtext_task, longtext_task
 
     names = list(tasks.names)

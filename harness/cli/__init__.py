@@ -17,6 +17,7 @@ from harness.cli import (
     compare,
     data,
     diff,
+    encode,
     explain,
     export,
     listing,
@@ -28,8 +29,8 @@ from harness.cli import (
     table,
 )
 
-COMMANDS = (run, explain, status, table, listing, data, compare, regress, diff, report, export,
-            cache, longtext)
+COMMANDS = (run, encode, explain, status, table, listing, data, compare, regress, diff, report,
+            export, cache, longtext)
 EXIT_RUNTIME = 1
 EXIT_INTERRUPTED = 130
 

@@ -48,13 +48,19 @@ def _request(args: argparse.Namespace) -> api.SweepRequest:
                             info=parsed.info, resolve=parsed.resolve, package=parsed.package)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, *settings: str) -> int:
+    """``harness run`` (and ``harness encode``, which adds ``settings``)."""
     request = _request(args)
+    request.overrides = [*settings, *request.overrides]
     if api.needs_hydra(request):
         for line in api.launch(request):
             print(line)
         return 0
     summary = api.run(request.overrides)
+    if summary.encode_only:
+        print(f"stored the inputs of {len(summary.encoded_tasks)} task(s): texts encoded "
+              f"{summary.texts_encoded}, already cached {summary.cache_hits}")
+        return 0
     for variant, folder in summary.folders.items():
         label = api.variant_label(*variant)
         print(f"results{f' ({label})' if label else ''}: {folder}")

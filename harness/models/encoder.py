@@ -3,16 +3,17 @@
 ``HarnessEncoder`` implements mteb 2.x's ``EncoderProtocol`` so mteb's own evaluators do all
 scoring. The prompt, max length and normalisation of each task and side come from the one
 resolver (:mod:`harness.models.protocol`). Texts are deduplicated, sorted by token length and
-packed into batches under a token budget; pooled vectors are kept per exact input string (and
-max length), so scoring another MRL dim (or the same text in another split) costs no forward
-pass.
+packed into batches under a token budget; pooled vectors go to a store on disk
+(:mod:`harness.vectors`: the embedding cache, or a temporary one) keyed by the exact input (and a
+per-task max length), and are read back from it, so scoring another MRL dim (or the same text in
+another split) costs no forward pass and memory holds one call's vectors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,12 +24,16 @@ from mteb.types import PromptType
 from tqdm.auto import tqdm
 
 from harness.cache import EmbeddingCache, text_key
-from harness.errors import NonFiniteError, ResourceError
+from harness.errors import HarnessRuntimeError, NonFiniteError, ResourceError
 from harness.models.heads import DimProjector
 from harness.models.loading import Backend
 from harness.models.pooling import POOLINGS
 from harness.models.protocol import TaskProtocol, resolve_for, side_of
 from harness.schema import ModelConfig
+from harness.vectors import VectorStore
+
+if TYPE_CHECKING:
+    from harness.workers import EncodePool
 
 SIMILARITIES = {"cosine": ScoringFunction.COSINE, "dot": ScoringFunction.DOT_PRODUCT}
 
@@ -64,7 +69,7 @@ class HarnessEncoder(AbsEncoder):
 
     ``backend`` may be a loader (a callable returning the Backend): the weights are then loaded
     only when some text actually needs encoding, so a run served wholly from the cache never
-    loads the model.
+    loads the model. With ``workers`` the texts to encode go to one process per device instead.
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class HarnessEncoder(AbsEncoder):
         show_progress: bool = True,
         cache: EmbeddingCache | None = None,
         precision_fallback: bool = False,
+        workers: EncodePool | None = None,
     ):
         self.model_cfg = model
         self._backend = backend if isinstance(backend, Backend) else None
@@ -89,10 +95,10 @@ class HarnessEncoder(AbsEncoder):
         self.dim: int | None = None
         self.output_dim: int | None = None  # length of the vectors encode last returned
         self.model_prompts = dict(model.prompts)
-        self.cache = cache
+        self.store = VectorStore(cache)
+        self.workers = workers
         self.precision_fallback = precision_fallback
         self.texts_encoded = 0
-        self._pooled: dict[bytes, np.ndarray] = {}
         self._pool = POOLINGS[model.pooling]
         similarity = SIMILARITIES[model.similarity]
         self.mteb_model_meta = ModelMeta.create_empty(
@@ -142,41 +148,70 @@ class HarnessEncoder(AbsEncoder):
         """Pooled vectors (before head / truncation / normalisation) of ``prompt + text``,
         truncated to ``max_length`` tokens (None: the recipe's).
 
-        Each distinct input is looked up in memory, then in the disk cache, and only then
-        encoded; every vector encoded is appended to the cache at once.
+        Each distinct input is read from the store and encoded only when it is not there;
+        every vector encoded goes to the store at once and is read back from it.
         """
-        max_length = max_length or self.model_cfg.max_length
-        # the model-wide max length is in the cache identity; only another one enters the key
-        extra = () if max_length == self.model_cfg.max_length else (max_length,)
-        keys = [text_key(prompt, text, *extra) for text in texts]
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._pooled}
-        if todo and self.cache is not None:
-            found = self.cache.get(list(todo))
-            self._pooled.update(found)
-            todo = {k: t for k, t in todo.items() if k not in found}
-        if todo:
-            self.backend.set_max_length(max_length)
-            self._encode_missing(prompt, list(todo.items()), desc)
+        keys = self.entry_keys(prompt, texts, max_length)
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self._pooled[k] for k in keys])
+        vectors, found = self.store.lookup(keys)
+        if found.all():
+            return vectors
+        missing = np.flatnonzero(~found).tolist()
+        wanted = [keys[i] for i in missing]
+        self.encode_to_store(prompt, wanted, [texts[i] for i in missing], desc, max_length)
+        encoded, stored = self.store.lookup(wanted)
+        if not stored.all():
+            raise HarnessRuntimeError(f"{int((~stored).sum())} vectors encoded for {desc} could "
+                                      f"not be read back from {self.store.cache.folder}")
+        if not found.any():
+            return encoded
+        vectors[missing] = encoded
+        return vectors
+
+    def entry_keys(self, prompt: str, texts: list[str],
+                   max_length: int | None = None) -> list[bytes]:
+        """The store keys of ``prompt + text`` truncated to ``max_length`` tokens: the
+        model-wide max length is in the cache identity, only another one enters the key."""
+        extra = () if max_length in (None, self.model_cfg.max_length) else (max_length,)
+        return [text_key(prompt, text, *extra) for text in texts]
+
+    def encode_to_store(self, prompt: str, keys: list[bytes], texts: list[str],
+                        desc: str = "Encoding", max_length: int | None = None) -> None:
+        """Encode the distinct inputs ``keys``/``texts`` (their keys under ``prompt`` and
+        ``max_length``) and store them, without reading them back (encode jobs)."""
+        todo = dict(zip(keys, texts, strict=True))
+        if todo:
+            self._encode_missing(prompt, list(todo.items()), desc, max_length)
 
     def forget(self) -> None:
-        """Drop the in-memory vectors (between tasks, to bound memory)."""
-        self._pooled.clear()
+        """End of a task: a temporary store is deleted (the disk cache keeps its vectors)."""
+        self.store.forget()
+
+    def close(self) -> None:
+        """End of the run: stop the device workers, close the store."""
+        if self.workers is not None:
+            self.workers.close()
+        self.store.close()
 
     @torch.inference_mode()
-    def _encode_missing(self, prompt: str, items: list[tuple[bytes, str]], desc: str) -> None:
+    def _encode_missing(self, prompt: str, items: list[tuple[bytes, str]], desc: str,
+                        max_length: int | None = None) -> None:
+        max_length = max_length or self.model_cfg.max_length
+        if self.workers is not None:
+            self.workers.encode(prompt, items, self.store.location(), desc, max_length)
+            self.store.refresh()
+            self.store.stored_elsewhere([key for key, _ in items])
+            self.texts_encoded += len(items)
+            return
+        self.backend.set_max_length(max_length)
         inputs = [prompt + text for _, text in items]
         lengths = self.backend.token_lengths(inputs)
         progress = tqdm(total=len(inputs), desc=desc, unit="text", disable=not self.show_progress,
                         leave=False)
         for batch in pack_batches(lengths, self.batch_size, self.max_batch_tokens):
             pooled = self._forward([inputs[i] for i in batch], [i for i in batch])
-            keys = [items[i][0] for i in batch]
-            self._pooled.update(zip(keys, pooled, strict=True))
-            if self.cache is not None:
-                self.cache.put(keys, pooled)
+            self.store.put([items[i][0] for i in batch], pooled)
             self.texts_encoded += len(batch)
             progress.update(len(batch))
         progress.close()

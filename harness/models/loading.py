@@ -26,6 +26,7 @@ from harness.registry import Registry
 from harness.schema import ModelConfig
 
 PADDING_SIDES = ("right", "left")
+LENGTH_SLICE = 4096  # texts tokenized at once to measure their lengths
 PACKAGE_PREFIX = "package:"
 
 
@@ -145,10 +146,16 @@ class Backend(ABC):
         return dict(batch)
 
     def token_lengths(self, texts: list[str]) -> list[int]:
-        """Token count of each text after truncation (used to sort and pack batches)."""
-        ids = self.tokenizer(texts, add_special_tokens=True, truncation=True,
-                             max_length=self.max_length, padding=False)["input_ids"]
-        return [len(row) for row in ids]
+        """Token count of each text after truncation (used to sort and pack batches); texts are
+        tokenized a slice at a time, so the token ids of a whole corpus chunk are never held."""
+        lengths = []
+        for start in range(0, len(texts), LENGTH_SLICE):
+            ids = self.tokenizer(texts[start:start + LENGTH_SLICE], add_special_tokens=True,
+                                 truncation=True, max_length=self.max_length, padding=False,
+                                 return_attention_mask=False,
+                                 return_token_type_ids=False)["input_ids"]
+            lengths += [len(row) for row in ids]
+        return lengths
 
     @abstractmethod
     def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]: ...

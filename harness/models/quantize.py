@@ -4,7 +4,7 @@ Quantisation is mteb's own ``CompressionWrapper`` around the harness encoder, so
 scoring are exactly mteb's: int8 maps each dimension's min..max over the vectors of one encode
 call (one side of a task: the queries, the corpus, one column of pairs) onto 256 levels
 (``floor((x - min) / step) - 128``); binary keeps ``x > 0`` as 0/1 and the model's similarity
-function scores the 0/1 vectors. The encoder keeps pooled vectors in memory, so every
+function scores the 0/1 vectors. The encoder reads pooled vectors back from its store, so every
 (dim, precision) pair of a task comes from one encode pass.
 """
 

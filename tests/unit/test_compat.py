@@ -297,3 +297,46 @@ def test_mteb_meta_loader_kwargs_of_a_seed_model() -> None:
     assert mteb_recipe_prompts(e5) == {"query": "Instruct: {instruction}\nQuery: ",
                                        "symmetric": "Instruct: {instruction}\nQuery: ",
                                        "document": ""}
+
+def test_search_wrapper_with_no_similarity_columns_encodes_everything_and_ranks_nothing(
+        tiny_data_root) -> None:
+    """``unscored_search``: mteb's full-corpus search over an encoder whose similarity has no
+    columns still encodes every query and document (as a scored search does) and returns an
+    empty ranking per query."""
+    import numpy as np
+    from mteb.models import ModelMeta, SearchEncoderWrapper
+    from mteb.models.abs_encoder import AbsEncoder
+    from mteb.models.model_meta import ScoringFunction
+
+    from harness._compat import unscored_search
+    from harness.data.mirror import load_task_data
+
+    seen: dict[str, list] = {"scored": [], "unscored": []}
+
+    class Recorder(AbsEncoder):
+        def __init__(self, into: list):
+            self.into = into
+            self.mteb_model_meta = ModelMeta.create_empty(
+                overwrites={"name": "test/recorder", "revision": None,
+                            "similarity_fn_name": ScoringFunction.COSINE})
+
+        def encode(self, inputs, *, task_metadata, hf_split, hf_subset, prompt_type=None,
+                   **kwargs):
+            texts = [text for batch in inputs for text in batch["text"]]
+            self.into.append((str(prompt_type), texts))
+            return np.random.default_rng(len(texts)).standard_normal((len(texts), 4))
+
+    task = mteb.get_task("SciFact")
+    load_task_data(task, tiny_data_root)
+    data = task.dataset["default"]["test"]
+    index = {"task_metadata": task.metadata, "hf_split": "test", "hf_subset": "default",
+             "encode_kwargs": {"batch_size": 8, "show_progress_bar": False}, "num_proc": None}
+    search = {**index, "top_k": 10}
+    scored = SearchEncoderWrapper(Recorder(seen["scored"]))
+    scored.index(data["corpus"], **index)
+    ranked = scored.search(data["queries"], **search)
+    results = unscored_search(Recorder(seen["unscored"]), data["corpus"], index,
+                              data["queries"], None, **search)
+    assert seen["unscored"] == seen["scored"] and len(seen["scored"]) == 2
+    assert set(results) == set(ranked) and all(hits == {} for hits in results.values())
+    assert all(len(hits) == 10 for hits in ranked.values())

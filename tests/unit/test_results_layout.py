@@ -67,7 +67,8 @@ def test_default_dim_is_the_plain_folder(tiny_data_root: Path, tiny_cache: Path,
 @pytest.mark.parametrize(("args", "relative", "label"), [
     ((None, "none", "card"), "abc1234/experiments/card", "org/m (card)"),
     ((256, "none", "card"), "abc1234/experiments/card__dim_256", "org/m (card, dim 256)"),
-    ((256, "int8", "card"), "abc1234/experiments/card__dim_256_int8", "org/m (card, dim 256, int8)"),
+    ((256, "int8", "card"), "abc1234/experiments/card__dim_256_int8",
+     "org/m (card, dim 256, int8)"),
     ((None, "ubinary", None), "abc1234/experiments/ubinary", "org/m (ubinary)"),
 ])
 def test_experiment_folders_name_and_parse(args: tuple, relative: str, label: str) -> None:
