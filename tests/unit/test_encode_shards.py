@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import MINILM, assert_same_scores, cli, run_settings, write_files
+from support import assert_same_scores, cli, minilm_folder, run_settings, write_files
 from tiny_tasks import TINY_TASKS
 
 from harness.api import encode, run
@@ -16,7 +16,7 @@ from harness.cache import cache_entries
 from harness.cache_index import keys_path
 from harness.encode_jobs import shard_mask
 from harness.models.encoder import HarnessEncoder
-from harness.results import read_task_result, run_folder
+from harness.results import read_task_result
 
 TASKS = f"tasks.names=[{','.join(TINY_TASKS)}]"
 
@@ -69,7 +69,7 @@ def test_two_shards_at_once_then_a_scoring_run_encodes_nothing(
     assert code == 0, err
     assert "evaluated 4, already done 0, texts encoded 0" in out
     for task in TINY_TASKS:
-        ours = read_task_result(run_folder(tmp_path, MINILM, None) / f"{task}.json")
+        ours = read_task_result(minilm_folder(tmp_path) / f"{task}.json")
         assert_same_scores(ours, read_task_result(tiny_results / f"{task}.json"))
 
 
