@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import MINILM, SHARED_DATA, cli, run_settings, write_files
+from support import SHARED_DATA, cli, minilm_folder, run_settings, write_files
 
 from harness.data.importers import import_dataset
-from harness.results import read_task_result, run_folder
+from harness.results import read_task_result
 
 TASK = "tasks.names=[BIOSSES]"
 
@@ -32,7 +32,7 @@ def test_reversed_biosses_scores_minus_0_8125_and_a_truncated_file_fails(
         code, _, err = cli(capsys, "run", TASK, *run_settings(tmp_path / name,
                                                               tmp_path / f"out_{name}", cache))
         assert code == 0, err
-        scores[name] = read_task_result(run_folder(tmp_path / f"out_{name}", MINILM, None)
+        scores[name] = read_task_result(minilm_folder(tmp_path / f"out_{name}")
                                         / "BIOSSES.json").get_score()
     assert round(scores["root"], 4) == 0.8125
     assert round(scores["root_reversed"], 4) == -0.8125
