@@ -7,7 +7,8 @@ back (one chunk of mteb's at a time) instead of encoding it again, so a run's pe
 that of the chunk being scored, whatever the corpus size.
 
 The store counts cache hits per task: distinct inputs found in the cache that the task had not
-already met (encoded, or read for another split or dim), kept as 8-byte key prefixes.
+already met (encoded, or read for another split or dim), kept as 8-byte key prefixes (none for a
+temporary store: it holds nothing the task did not store itself).
 """
 
 from __future__ import annotations
@@ -116,12 +117,13 @@ class VectorStore:
 
     def stored_elsewhere(self, keys: list[bytes]) -> None:
         """Keys another process (a device worker) stored for the current task: no hits."""
-        if keys:
+        if keys and self._cache is not None:
             self._met.add(key_prefixes(key_array(keys)))
 
     def _meet(self, keys: list[bytes], found: np.ndarray) -> None:
-        """Count the found keys the task had not met yet as hits, and remember them."""
-        if not found.any():
+        """Count the found keys the task had not met yet as hits, and remember them (not for
+        a temporary store, which holds only what the task stored itself)."""
+        if self._cache is None or not found.any():
             return
         prefixes = key_prefixes(key_array(keys))[found]
         new = np.unique(prefixes[~self._met.contains(prefixes)])
