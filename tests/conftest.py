@@ -1,8 +1,10 @@
-"""Test tiers: ``tests/unit`` is the default (fast, no ../shared); ``tests/integration`` is
-collected only with ``--run-integration`` and reads real data from ../shared/data.
+"""Test tiers: the default tier is ``tests/unit`` (fast, no ../shared); the integration tier is
+``tests/integration`` (real data from ../shared/data), collected only with ``--run-integration``,
+and the unit-directory modules marked ``pytestmark = pytest.mark.integration`` (no ../shared,
+but seconds each: worker processes, wheel builds, sweeps, kill tests, fuzzing, many runs).
 
-``python -m pytest -q`` runs the unit tier; ``python -m pytest -q --run-integration -m
-integration`` the integration tier (every test under ``tests/integration`` is marked).
+``python -m pytest -q`` runs the default tier (marked tests deselected); ``python -m pytest -q
+--run-integration -m integration`` the integration tier.
 """
 
 from __future__ import annotations
@@ -40,3 +42,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if INTEGRATION in Path(item.path).parents:
             item.add_marker(pytest.mark.integration)
+    if config.getoption("--run-integration"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("integration")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("integration")]

@@ -31,6 +31,9 @@ from harness.errors import UsageError
 from harness.models.revision import LOCAL, results_revision
 from harness.results import find_run_folders, read_task_result, run_folder
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 LONG = "A man is playing a guitar on the stage while the crowd sings along. " * 20
 
 

@@ -35,6 +35,9 @@ from harness.cli import build_parser, main
 from harness.config import CONFIG_PATH_ENV
 from harness.schema import ModelConfig, RunConfig, TasksConfig
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 EXPLORE = int(os.environ.get("HARNESS_FUZZ_EXAMPLES", "0"))
 EXAMPLES = EXPLORE or 200
 BUDGET_S = 600.0 if EXPLORE else 18.0  # later examples are skipped once it is spent

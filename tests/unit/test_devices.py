@@ -20,6 +20,9 @@ from harness.results import read_task_result
 from harness.vectors import VectorStore
 from harness.workers import EncodePool, WorkerSpec
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 TASKS = ["BIOSSES", "SciFact"]
 
 

@@ -18,6 +18,9 @@ from harness.encode_jobs import shard_mask
 from harness.models.encoder import HarnessEncoder
 from harness.results import read_task_result
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 TASKS = f"tasks.names=[{','.join(TINY_TASKS)}]"
 
 

@@ -62,6 +62,9 @@ from harness.models.encoder import HarnessEncoder
 from harness.models.heads import DimProjector
 from harness.models.loading import load_backend, resolve_model_path
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 ATOL = 1e-5
 LONG = ("Sorting algorithms order the items of a list; quick sort picks a pivot and partitions "
         "the rest around it, then sorts both sides. ") * 14

@@ -26,6 +26,9 @@ from harness.report.pareto import pareto_front, run_bytes
 from harness.results import find_run_folders, read_manifest, read_task_result
 from harness.testing import make_mrl_model, mrl_overrides
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 DIMS = [32, 64]
 TASKS = ["STSBenchmark", "SciFact"]
 

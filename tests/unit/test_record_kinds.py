@@ -15,6 +15,9 @@ from harness.api import compare_runs, run
 from harness.predictions import read_record
 from harness.results import main_score, read_task_result, run_folder
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 TASKS = ["TwitterSemEval2015", "TwentyNewsgroupsClustering"]
 CARD = ("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n"
         "    path: test.jsonl\n---\n")

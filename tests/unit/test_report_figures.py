@@ -27,6 +27,9 @@ from harness.report.plots import (
 )
 from harness.results import load_scores, run_folder, write_manifest, write_task_result
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 SIX = ["STSBenchmark", "STS12", "STS13", "STS14", "STS15", "BIOSSES"]
 THREE = ["STSBenchmark", "STS12", "BIOSSES"]
 SIX_MODEL, THREE_MODEL = "org-a/model-six", "org-b/model-three"

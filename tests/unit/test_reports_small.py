@@ -27,6 +27,9 @@ from harness.report.html import write_report
 from harness.report.regress import regress
 from harness.results import read_task_result, write_task_result
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 MODEL = "org/model-a"
 OTHER = "lab/model-b"
 REVISION = "0123456789abcdef0123456789abcdef01234567"

@@ -17,6 +17,9 @@ from harness.config import load_config
 from harness.sharding import shard_tasks
 from harness.tasks import task_objects
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 DOC = REPO / "docs" / "scale-out.md"
 BIG = ["MSMARCO", "FEVER", "ClimateFEVER", "HotpotQA"]
 

@@ -34,6 +34,9 @@ from harness.sharding import assign_shards, parse_shard, shard_tasks, task_cost
 from harness.status import FAILED_DIR, RUNNING_DIR, task_markers, task_state
 from harness.tasks import task_objects
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 MODEL = MINILM
 SMALL = ["BIOSSES", "STSBenchmark"]
 

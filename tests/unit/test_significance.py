@@ -18,6 +18,9 @@ from harness.api import compare_runs, regress
 from harness.predictions import read_record
 from harness.results import load_scores, main_score, read_manifest, read_task_result, run_folder
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 TASKS = ["Banking77Classification", "SciFact", "STSBenchmark"]
 
 

@@ -14,6 +14,9 @@ from support import REPO, run_installed, wheel_venv, write_files
 
 from harness.config import config_options
 
+# processes, builds or many runs: seconds each, so the integration tier (tests/conftest.py)
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
