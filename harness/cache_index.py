@@ -58,14 +58,19 @@ class ShardIndex:
             self.size += len(keys)
 
     def _settle(self) -> None:
+        """Merge the pending rows into the sorted arrays. Sorting only the new rows and
+        inserting them keeps the peak at about 20 bytes an entry (re-sorting everything held
+        44) and rows ascending among equal prefixes."""
         if not self._pending:
             return
-        first = len(self._rows)
-        prefix = np.concatenate([self._prefix, *self._pending])
-        rows = np.concatenate([self._rows, np.arange(first, self.size, dtype=np.uint32)])
-        order = np.argsort(prefix)
-        self._prefix, self._rows = prefix[order], rows[order]
+        prefix = np.concatenate(self._pending)
+        rows = np.arange(len(self._rows), self.size, dtype=np.uint32)
         self._pending = []
+        order = np.argsort(prefix, kind="stable")
+        prefix, rows = prefix[order], rows[order]
+        at = np.searchsorted(self._prefix, prefix, side="right")
+        self._prefix = np.insert(self._prefix, at, prefix)
+        self._rows = np.insert(self._rows, at, rows)
 
     def candidates(self, prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(query position, row)`` of every indexed row whose prefix equals a queried one."""

@@ -19,6 +19,7 @@ from omegaconf.errors import ConfigAttributeError, ValidationError
 from support import write_files
 
 from harness._compat import (
+    RETRIEVAL_CORPUS_KEY,
     EagerColumnDataset,
     datasets_cache_dir,
     eager_columns,
@@ -61,6 +62,19 @@ def test_eager_column_dataset_returns_lists_only_when_unformatted() -> None:
     numpy = data["train"].with_format("numpy")
     assert type(numpy) is EagerColumnDataset and not isinstance(numpy["label"], list)
     assert list(numpy["label"]) == [3, 1, 2]
+
+
+def test_a_retrieval_corpus_stays_lazy() -> None:
+    """mteb's full-corpus search reads the corpus id column once per chunk: kept a lazy Column,
+    it is never a list of every id."""
+    from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
+
+    assert RETRIEVAL_CORPUS_KEY in RetrievalSplitData.__annotations__  # mteb's name for it
+    split = {RETRIEVAL_CORPUS_KEY: _dataset(), "queries": _dataset()}
+    eager_columns({"default": {"test": split}})
+    assert type(split["corpus"]) is datasets.Dataset and not isinstance(split["corpus"]["text"],
+                                                                        list)
+    assert type(split["queries"]) is EagerColumnDataset
 
 
 def test_datasets_builds_a_local_folder_under_the_cache_dir_of_the_moment(tmp_path) -> None:

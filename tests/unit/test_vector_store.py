@@ -15,7 +15,7 @@ from support import run_settings
 
 from harness.api import run
 from harness.cache import EmbeddingCache
-from harness.cache_index import keys_path
+from harness.cache_index import ShardIndex, key_array, key_prefixes, keys_path
 from harness.results import load_scores
 from harness.vectors import TEMPORARY_PREFIX, VectorStore
 
@@ -54,6 +54,31 @@ def test_keys_sharing_a_prefix_get_their_own_vectors(tmp_path: Path) -> None:
     found, present = EmbeddingCache(tmp_path, IDENTITY).lookup(twins)
     assert present.tolist() == [True, True, False]
     assert np.array_equal(found[:2], vectors[:2])
+
+
+def test_index_merges_new_rows_in_order_within_a_small_peak() -> None:
+    """Rows added between lookups are merged into the sorted index (as a store being written
+    and read chunk by chunk): every row stays findable, a repeated key lists its earlier row
+    first, and a merge holds about 20 bytes an entry, not a re-sort of everything (44)."""
+    keys = key_array(_keys(40_000)).copy()
+    keys[30_000:30_100] = keys[:100]  # written again later: rows i and 30_000 + i
+    index = ShardIndex()
+    probe = np.zeros(1, dtype=np.uint64)
+    for start in range(0, 36_000, 4_000):
+        index.add(keys[start:start + 4_000])
+        index.candidates(probe)  # a lookup settles what was added
+    index.add(keys[36_000:])
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    index.candidates(probe)
+    peak = tracemalloc.get_traced_memory()[1] - before
+    tracemalloc.stop()
+    assert peak / len(keys) < 24
+    queries, rows = index.candidates(key_prefixes(keys))
+    assert np.array_equal(np.unique(queries), np.arange(len(keys)))
+    first = rows[np.unique(queries, return_index=True)[1]]
+    assert np.array_equal(first[:100], np.arange(100))
+    assert np.array_equal(first[100:30_000], np.arange(100, 30_000))
 
 
 def test_reading_back_holds_one_chunk_not_the_store(tmp_path: Path) -> None:
