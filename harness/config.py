@@ -13,6 +13,8 @@ in two folders is an error, so a recipe name always means one file.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -128,11 +130,15 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
     for group in GROUPS:
         config_files(group)  # a name clash on the search path fails here, before Hydra picks one
     overrides = model_overrides(list(overrides or []))
+    cache_key = _composition_key(overrides, sources)
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(sources[0].path), version_base=None):
-            cfg = compose(config_name="config",
-                          overrides=overrides + _searchpath_override(sources))
+        if cache_key in _COMPOSED:
+            cfg = copy.deepcopy(_COMPOSED[cache_key])
+        else:
+            with initialize_config_dir(config_dir=str(sources[0].path), version_base=None):
+                cfg = compose(config_name="config",
+                              overrides=overrides + _searchpath_override(sources))
         OmegaConf.to_container(cfg, resolve=True)  # a bad ${...} fails here, not mid-run
     except OverrideParseException as exc:
         raise _unparsable_override(overrides, exc) from None
@@ -158,7 +164,28 @@ def compose_dict(overrides: list[str] | None = None) -> DictConfig:
     finally:
         GlobalHydra.instance().clear()
     _check_keys(cfg)
+    if cache_key is not None:
+        _COMPOSED.setdefault(cache_key, copy.deepcopy(cfg))
     return cfg
+
+
+# Hydra composition costs 0.2-0.5 s; `harness list models` composes every recipe and API callers
+# compose the same overrides repeatedly, so one process keeps each result that passed its checks.
+# The key holds the content of every YAML file on the search path, so an edited recipe is seen;
+# a model folder's recipe is read from the folder each time, so it is never kept.
+_COMPOSED: dict[tuple, DictConfig] = {}
+
+
+def _composition_key(overrides: list[str], sources: list[ConfigSource]) -> tuple | None:
+    from harness.recipes import FOLDER_RECIPE
+
+    if f"model={FOLDER_RECIPE}" in overrides:
+        return None
+    digest = hashlib.sha256()
+    for source in sources:
+        for path in sorted(source.path.rglob("*.yaml")):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return tuple(overrides), tuple(str(s.path) for s in sources), digest.hexdigest()
 
 
 def model_overrides(overrides: list[str]) -> list[str]:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from support import cli, write_files
 
-from harness.config import CONFIG_PATH_ENV, config_files, config_sources, load_config
+from harness.config import (
+    CONFIG_PATH_ENV,
+    compose_dict,
+    config_files,
+    config_sources,
+    load_config,
+)
 from harness.errors import UsageError
 
 MINE = "defaults:\n  - minilm\n  - _self_\nname: me/mine\nmax_length: 128\n"
@@ -35,6 +41,18 @@ def test_a_user_recipe_inherits_and_overrides(user_folder: Path,
     assert list(cfg.tasks.names) == ["BIOSSES", "SciFact"]
     assert [s.label for s in config_sources()] == ["package", str(user_folder.resolve())]
     assert config_files("model")["mine"][1] == user_folder.resolve() / "model" / "mine.yaml"
+
+
+def test_an_edited_recipe_is_seen_by_the_next_compose(user_folder: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # compose_dict keeps each composition for the process; the key must hold the files' content
+    monkeypatch.setenv(CONFIG_PATH_ENV, str(user_folder))
+    assert load_config(["model=mine"]).model.max_length == 128
+    (user_folder / "model" / "mine.yaml").write_text(MINE.replace("128", "96"))
+    assert load_config(["model=mine"]).model.max_length == 96
+    assert load_config(["model=mine", "model.max_length=64"]).model.max_length == 64
+    compose_dict(["model=mine"]).model.max_length = 1  # a caller's edit is not kept either
+    assert load_config(["model=mine"]).model.max_length == 96
 
 
 def test_list_models_shows_where_each_recipe_comes_from(
