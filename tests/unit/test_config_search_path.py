@@ -55,6 +55,15 @@ def test_an_edited_recipe_is_seen_by_the_next_compose(user_folder: Path,
     assert load_config(["model=mine"]).model.max_length == 96
 
 
+def test_a_model_folder_is_read_again_by_every_compose(tmp_path: Path) -> None:
+    # a folder without a recipe is not a YAML file on the search path: never kept
+    folder = write_files(tmp_path / "plain", {"config.json": '{"max_position_embeddings": 512}'})
+    overrides = [f"model.path={folder}", "model.pooling=mean"]
+    assert load_config(overrides).model.max_length == 512
+    (folder / "config.json").write_text('{"max_position_embeddings": 256}')
+    assert load_config(overrides).model.max_length == 256
+
+
 def test_list_models_shows_where_each_recipe_comes_from(
         user_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "--config-dir", str(user_folder), "list", "models")
